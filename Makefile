@@ -1,0 +1,42 @@
+# alpaca-lessons: `make course` sets everything up and opens the course; `make test` runs every test.
+# Both create .venv themselves. See README.md.
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+# A CPU build of torch by default; on a CUDA machine: make course TORCH_INDEX=https://download.pytorch.org/whl/cu128
+TORCH_INDEX ?=
+# Offline mirror of the public data: used when set, or when ../shared/data sits beside the checkout.
+ALPACA_LESSONS_DATA ?= $(if $(wildcard ../shared/data/SOURCES.md),$(abspath ../shared/data))
+export ALPACA_LESSONS_DATA
+NBVAL     := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env
+
+.PHONY: setup course test unit notebooks lint clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt torch $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,diversity]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+course: setup
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+test: setup
+	$(PY) -m pytest tests notebooks $(NBVAL) -q
+
+unit: setup
+	$(PY) -m pytest tests -q
+
+# Re-execute every notebook in place (run after changing a lesson; commit the outputs).
+notebooks: setup
+	cd notebooks && for nb in [0-9]*.ipynb; do \
+	  ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; done
+
+lint: setup
+	$(VENV)/bin/ruff check alpaca_lessons tests benchmarks
+
+clean:
+	rm -rf $(VENV)

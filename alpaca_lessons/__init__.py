@@ -1,0 +1,3 @@
+"""alpaca-lessons: the Stanford Alpaca recipe, lesson by lesson, with the code that runs it at scale."""
+
+__version__ = "0.1.0"

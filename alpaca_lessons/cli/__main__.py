@@ -1,0 +1,7 @@
+"""``python -m alpaca_lessons.cli``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,20 @@
+"""Public data: the registry (where each file lives, what it hashes to) and typed readers."""
+
+from .records import (
+    Instance,
+    Record,
+    Row,
+    SeedTask,
+    read_records,
+    read_rows,
+    read_seed_tasks,
+    read_text,
+    write_records,
+)
+from .registry import DATASETS, DataError, Dataset, cache_dir, get_dataset, locate, mirror_dir, verify_all
+
+__all__ = [
+    "DATASETS", "DataError", "Dataset", "Instance", "Record", "Row", "SeedTask", "cache_dir", "get_dataset",
+    "locate", "mirror_dir", "read_records", "read_rows", "read_seed_tasks", "read_text", "verify_all",
+    "write_records",
+]

@@ -1,0 +1,178 @@
+"""Typed records and the readers that make them, with errors that name the file, line and field.
+
+One record format runs through the course: Alpaca's ``{instruction, input, output}`` plus optional
+metadata. Every reader takes a registry name or a path to ``.json`` (a list), ``.jsonl`` (one object a
+line), either of them gzipped; a ``.json`` file that holds JSON Lines (BELLE's seeds do) is read as such.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .registry import _BY_NAME, DataError, locate, open_bytes
+
+
+@dataclass(frozen=True)
+class Row:
+    """One raw JSON object and where it came from (``file:line``)."""
+
+    where: str
+    data: dict[str, Any]
+
+    def get(self, name: str, kind: type | tuple[type, ...] = str, *, optional: bool = False) -> Any:
+        """The field ``name`` checked against ``kind``; a missing or mistyped field is a DataError."""
+        if name not in self.data:
+            if optional:
+                return None
+            raise DataError(f"{self.where}: field {name!r} is missing")
+        value = self.data[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            wanted = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise DataError(f"{self.where}: field {name!r} should be {wanted}, got {type(value).__name__}")
+        return value
+
+
+@dataclass(frozen=True)
+class Record:
+    """An instruction-following example in Alpaca's format, with any extra fields kept in ``meta``."""
+
+    instruction: str
+    input: str = ""
+    output: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Alpaca's JSON form: the three fields first, then the metadata."""
+        return {"instruction": self.instruction, "input": self.input, "output": self.output, **self.meta}
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One input/output example of a seed task."""
+
+    input: str
+    output: str
+
+
+@dataclass(frozen=True)
+class SeedTask:
+    """A human-written Self-Instruct (or BELLE) seed task."""
+
+    id: str
+    name: str
+    instruction: str
+    instances: tuple[Instance, ...]
+    is_classification: bool
+
+    def to_record(self) -> Record:
+        """The task as Alpaca used it: its first instance, as in ``generate_instruction.py``."""
+        first = self.instances[0]
+        return Record(self.instruction, first.input, first.output, {"id": self.id, "name": self.name})
+
+
+def _source_text(source: str | Path) -> tuple[str, str]:
+    """(display name, text) for a registry name or a path; gzip is undone either way."""
+    if isinstance(source, str) and source in _BY_NAME:
+        return str(locate(source)), open_bytes(source).decode("utf-8")
+    path = Path(source)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file (and not a registry name)")
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    return str(path), raw.decode("utf-8")
+
+
+def _list_items(text: str, where: str) -> list[Row]:
+    """Parse a top-level JSON list item by item, so each row knows the line it starts on."""
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    line = 1 + text.count("\n", 0, pos)
+    rows: list[Row] = []
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            line += text[pos] == "\n"
+            pos += 1
+        if pos >= len(text):
+            raise DataError(f"{where}:{line}: malformed JSON: the list is not closed with ']'")
+        if text[pos] == "]":
+            return rows
+        try:
+            item, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}:{exc.lineno}: malformed JSON: {exc.msg} (column {exc.colno})") from None
+        if not isinstance(item, dict):
+            raise DataError(f"{where}:{line}: item {len(rows)} should be an object, got {type(item).__name__}")
+        rows.append(Row(f"{where}:{line}", item))
+        line += text.count("\n", pos, end)
+        pos = end
+
+
+def read_rows(source: str | Path) -> list[Row]:
+    """Every JSON object in a data file, each tagged with ``file:line`` for error messages."""
+    where, text = _source_text(source)
+    if text.lstrip().startswith("["):
+        return _list_items(text, where)
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}:{number}: malformed JSON: {exc.msg} (column {exc.colno})") from None
+        if not isinstance(item, dict):
+            raise DataError(f"{where}:{number}: should be a JSON object, got {type(item).__name__}")
+        rows.append(Row(f"{where}:{number}", item))
+    return rows
+
+
+def read_records(source: str | Path) -> list[Record]:
+    """Alpaca-format records; ``instruction`` and ``output`` are required, ``input`` defaults to ''."""
+    records = []
+    for row in read_rows(source):
+        instruction, output = row.get("instruction"), row.get("output")
+        text_input = row.get("input", optional=True) or ""
+        if not isinstance(text_input, str):
+            row.get("input")  # raises the typed error
+        meta = {k: v for k, v in row.data.items() if k not in ("instruction", "input", "output")}
+        records.append(Record(instruction, text_input, output, meta))
+    return records
+
+
+def read_seed_tasks(source: str | Path = "seed_tasks") -> list[SeedTask]:
+    """Self-Instruct-format seed tasks (``seed_tasks`` or ``belle_seed_tasks``, or a path)."""
+    tasks = []
+    for row in read_rows(source):
+        instances = []
+        for j, inst in enumerate(row.get("instances", list)):
+            sub = Row(f"{row.where}: instances[{j}]", inst) if isinstance(inst, dict) else None
+            if sub is None:
+                raise DataError(f"{row.where}: field 'instances[{j}]' should be an object")
+            instances.append(Instance(sub.get("input"), sub.get("output")))
+        if not instances:
+            raise DataError(f"{row.where}: field 'instances' is empty")
+        tasks.append(SeedTask(row.get("id"), row.get("name"), row.get("instruction"), tuple(instances),
+                              row.get("is_classification", bool)))
+    return tasks
+
+
+def read_text(name: str | Path) -> str:
+    """A text file (a prompt, a license) exactly as stored: no newline is added or removed."""
+    return _source_text(name)[1]
+
+
+def write_records(records: list[Record], path: str | Path) -> Path:
+    """Write records as ``.json`` (an indented list, as Alpaca's ``jdump``) or ``.jsonl``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dicts = [r.to_dict() for r in records]
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in dicts), encoding="utf-8")
+    else:
+        path.write_text(json.dumps(dicts, indent=4, ensure_ascii=False), encoding="utf-8")
+    return path

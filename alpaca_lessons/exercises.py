@@ -1,0 +1,108 @@
+""""Check yourself" exercises: each answer is checked against a value the package computes.
+
+The expected values are never typed in: each exercise holds a function that recomputes its answer
+from the data with the same tested code the lessons use. Worked solutions are in
+``notebooks/SOLUTIONS.md``, apart from the lessons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A question, how to compute its answer, and a hint for a wrong one."""
+
+    question: str
+    solve: Callable[[], Any]
+    hint: str
+
+
+def _seeds():
+    from .data import read_seed_tasks
+
+    return read_seed_tasks()
+
+
+def _empty_inputs() -> int:
+    return sum(not t.instances[0].input.strip() for t in _seeds())
+
+
+def _longest_instruction_id() -> str:
+    return max(_seeds(), key=lambda t: len(t.instruction.split())).id
+
+
+def _belle_with_input() -> int:
+    from .data import read_seed_tasks
+
+    return sum(bool(t.instances[0].input.strip()) for t in read_seed_tasks("belle_seed_tasks"))
+
+
+def _prompt_tokens() -> int:
+    from .prompts import count_tokens, generation_prompt
+
+    return count_tokens(generation_prompt("alpaca"))
+
+
+def _request_ending() -> str:
+    from .prompts import build_request
+
+    return build_request(_seeds(), k=5, seed=1).rsplit("\n", 1)[-1]
+
+
+def _largest_prompt() -> int:
+    from .prompts import DAVINCI_003_CONTEXT
+
+    return DAVINCI_003_CONTEXT - 3072
+
+
+def _alpaca_license() -> str:
+    from .data import get_dataset
+
+    return get_dataset("alpaca_data").license
+
+
+def _alpaca_records() -> int:
+    from .data import get_dataset
+
+    return get_dataset("alpaca_data").records
+
+
+EXERCISES: dict[str, Exercise] = {
+    "00.license": Exercise("Which license covers the Alpaca 52K data (and any model trained on it)?",
+                           _alpaca_license, "Look at `alpaca-lessons data list` or the NOTICE file."),
+    "00.records": Exercise("How many examples does the Alpaca data set hold?", _alpaca_records,
+                           "The registry records the count: `get_dataset('alpaca_data').records`."),
+    "01.empty_inputs": Exercise("How many of the 175 seed tasks have an empty input?", _empty_inputs,
+                                "Count tasks whose first instance has `input == ''`."),
+    "01.longest": Exercise("Which seed task (its id) has the longest instruction in words?",
+                           _longest_instruction_id, "Use `max` with `key=len(t.instruction.split())`."),
+    "01.belle_inputs": Exercise("How many of BELLE's 175 Chinese seed tasks have an input?", _belle_with_input,
+                                "Same count as for the English seeds, on `read_seed_tasks('belle_seed_tasks')`."),
+    "02.prompt_tokens": Exercise("How many GPT-3 tokens is Alpaca's prompt.txt on its own?", _prompt_tokens,
+                                 "`count_tokens(generation_prompt('alpaca'))`."),
+    "02.ending": Exercise("With 5 example tasks, what is the last line of a request?", _request_ending,
+                          "The teacher continues the list at the next number."),
+    "02.largest_prompt": Exercise("With max_tokens=3072, how many prompt tokens fit text-davinci-003's window?",
+                                  _largest_prompt, "prompt + max_tokens <= 4097."),
+}
+
+
+def _same(answer: Any, expected: Any) -> bool:
+    if isinstance(expected, str) and isinstance(answer, str):
+        return answer.strip().lower() == expected.strip().lower()
+    return answer == expected
+
+
+def check(exercise_id: str, answer: Any) -> bool:
+    """Print whether ``answer`` is right (with a hint if not) and return it as a bool."""
+    exercise = EXERCISES[exercise_id]
+    if answer is None:
+        print(f"[{exercise_id}] {exercise.question}\n  not answered yet: replace None with your answer.")
+        return False
+    right = _same(answer, exercise.solve())
+    print(f"[{exercise_id}] " + ("correct!" if right else f"not quite. Hint: {exercise.hint}"))
+    return right
