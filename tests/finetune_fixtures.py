@@ -1,0 +1,58 @@
+"""Tiny hand-made Alpaca-format records for the fine-tuning tests (public data stays out of the repo).
+
+Arithmetic and word tasks in both templates (with and without input), short enough for a 0.1M-parameter
+model to train on in a second, varied enough that a step's examples differ in length.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from alpaca_lessons.data import Record
+from alpaca_lessons.modeling import alpaca_texts, train_tokenizer
+
+WORDS = ["apple", "river", "cloud", "stone", "music", "garden", "window", "candle", "forest", "bridge"]
+
+
+def tiny_records(n: int = 64, seed: int = 0) -> list[Record]:
+    """``n`` records, half with an input, answers from one word to a few sentences."""
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        a, b = rng.randint(1, 99), rng.randint(1, 99)
+        words = rng.sample(WORDS, rng.randint(2, 6))
+        if i % 4 == 0:
+            records.append(Record("Add the two numbers.", f"{a} and {b}", str(a + b)))
+        elif i % 4 == 1:
+            records.append(Record("Sort these words alphabetically.", ", ".join(words), ", ".join(sorted(words))))
+        elif i % 4 == 2:
+            records.append(Record(f"Write a sentence about a {words[0]}.", "",
+                                  " ".join(f"The {w} is near the {words[0]}." for w in words)))
+        else:
+            records.append(Record(f"What is {a} times {b}?", "", f"{a} times {b} is {a * b}."))
+    return records
+
+
+def tiny_tokenizer(records: list[Record] | None = None, vocab_size: int = 300):
+    """A byte-level BPE tokenizer trained on the tiny records (a few hundred tokens)."""
+    return train_tokenizer(alpaca_texts(records or tiny_records()), vocab_size)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run fastest on one thread, and a shared 2-core machine makes a second thread spin-wait
+    (a 12-step run took 36 s with 2 threads beside another job, 1.5 s with 1)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def subprocess_env(root: Path) -> dict[str, str]:
+    """Environment for a training subprocess: this checkout first on the path, one thread per process."""
+    return os.environ | {"PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}

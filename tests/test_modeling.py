@@ -1,0 +1,66 @@
+"""modeling: the local BPE tokenizer, LLaMA presets, and loading local Hugging Face folders only."""
+
+import pytest
+import torch
+from finetune_fixtures import one_thread, tiny_records, tiny_tokenizer  # noqa: F401 (one_thread: an autouse fixture)
+from transformers import LlamaForCausalLM
+
+from alpaca_lessons.modeling import (
+    build_model,
+    count_parameters,
+    generate,
+    llama_config,
+    load_causal_lm,
+    load_tokenizer,
+)
+
+
+def test_tokenizer_training_is_deterministic_and_reserves_pad_bos_eos():
+    first, second = tiny_tokenizer(), tiny_tokenizer()
+    assert first.get_vocab() == second.get_vocab() and len(first) == 300
+    assert (first.pad_token_id, first.bos_token_id, first.eos_token_id) == (0, 1, 2)
+    assert first("The apple")["input_ids"][0] == 1 and first("The apple", add_special_tokens=False)["input_ids"][0] != 1
+
+
+def test_byte_level_bpe_encodes_any_text_losslessly():
+    tokenizer = tiny_tokenizer()
+    text = "Résumé: 東京 ✓ — tabs\tand\nnewlines"  # nothing like it in the training text
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert tokenizer.decode(ids) == text and tokenizer.unk_token_id is None
+
+
+def test_presets_are_llama_of_the_stated_size():
+    tiny = build_model(llama_config("tiny", 300))
+    course = build_model(llama_config("course", 4096))
+    assert isinstance(tiny, LlamaForCausalLM) and tiny.config._attn_implementation == "sdpa"
+    assert count_parameters(tiny) == (300 * 64 + 2 * (4 * 64 * 64 + 3 * 64 * 128 + 2 * 64) + 64,) * 2
+    assert 2_000_000 < count_parameters(course)[0] < 3_000_000  # "a few million", tied embeddings
+    assert torch.equal(build_model(llama_config("tiny", 300), seed=3).lm_head.weight,
+                       build_model(llama_config("tiny", 300), seed=3).lm_head.weight)
+    with pytest.raises(ValueError, match="unknown model preset"):
+        llama_config("huge", 300)
+
+
+def test_save_and_load_a_local_folder_round_trips(tmp_path):
+    tokenizer = tiny_tokenizer()
+    model = build_model(llama_config("tiny", len(tokenizer)), seed=1)
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    again, tok = load_causal_lm(tmp_path), load_tokenizer(tmp_path)
+    ids = tok("Add the two numbers.", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        assert torch.equal(model(ids).logits, again(ids).logits)
+    assert tok.get_vocab() == tokenizer.get_vocab()
+
+
+def test_a_hub_id_is_refused_without_touching_the_network():
+    with pytest.raises(FileNotFoundError, match="never downloads"):
+        load_causal_lm("meta-llama/Llama-2-7b-hf")
+
+
+def test_generate_answers_after_the_response_marker():
+    tokenizer = tiny_tokenizer()
+    model = build_model(llama_config("tiny", len(tokenizer)), seed=0)
+    answers = generate(model, tokenizer, tiny_records(2), max_new_tokens=5)
+    assert len(answers) == 2 and all(isinstance(a, str) for a in answers)
+    assert answers == generate(model, tokenizer, tiny_records(2), max_new_tokens=5)  # greedy: repeatable
