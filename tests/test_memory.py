@@ -1,0 +1,119 @@
+"""memory: parameter counts, activation bytes tensor by tensor, the OOMs users reported, cost, and the
+estimate against peak memory measured on this CPU."""
+
+from dataclasses import replace
+
+import pytest
+import torch
+from finetune_fixtures import one_thread  # noqa: F401 (an autouse fixture)
+
+from alpaca_lessons.memory import (
+    CPU_CHECKS,
+    GPUS,
+    LLAMA_7B,
+    ModelShape,
+    Setup,
+    activation_bytes_per_token,
+    check_on_cpu,
+    estimate,
+    implied_mfu,
+    lora_parameters,
+    smallest_fit,
+    throughput_from_mfu,
+    training_cost,
+)
+from alpaca_lessons.modeling import build_model, count_parameters, llama_config
+
+SMALL = ModelShape(512, 64, 172, 2, 4, tied=True)  # small for testing efficiency
+
+
+def test_parameter_counts_match_real_models():
+    assert LLAMA_7B.parameters == 6_738_415_616  # LLaMA-7B's published count
+    for preset, vocab in (("tiny", 300), ("course", 4096)):
+        model = build_model(llama_config(preset, vocab))
+        assert ModelShape.from_config(model.config).parameters == count_parameters(model)[0]
+    gqa = ModelShape(1000, 64, 128, 2, 8, num_kv_heads=2)
+    assert gqa.parameters == count_parameters(build_model(gqa.to_config()))[0]
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_activation_bytes_equal_what_a_layer_saves_for_backward(attention, precision):
+    dtype = torch.float32 if precision == "fp32" else torch.bfloat16
+    model = build_model(SMALL.to_config(), attn_implementation=attention).to(dtype)
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+
+    def saved_bytes(batch: int, length: int = 32) -> int:
+        seen = {}
+
+        def pack(t):
+            seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+            return t
+
+        hidden = torch.randn(batch, length, SMALL.hidden_size, dtype=dtype, requires_grad=True)
+        positions = torch.arange(length)[None]
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            model.model.layers[0](hidden, position_embeddings=model.model.rotary_emb(hidden, positions),
+                                  attention_mask=None, position_ids=positions)
+        return sum(n for ptr, n in seen.items() if ptr not in params)
+
+    per_token = (saved_bytes(4) - saved_bytes(2)) / (2 * 32)  # the slope: bytes per extra token
+    assert per_token == activation_bytes_per_token(SMALL, precision, attention, 32)
+
+
+def test_lora_parameter_count_matches_peft():
+    from peft import LoraConfig, get_peft_model
+
+    model = get_peft_model(build_model(SMALL.to_config()), LoraConfig(r=8, target_modules=["q_proj", "v_proj"]))
+    assert lora_parameters(SMALL, 8, ("q_proj", "v_proj")) == count_parameters(model)[1] == 2 * 2 * 8 * (64 + 64)
+    assert lora_parameters(LLAMA_7B, 8, ("q_proj", "v_proj")) == 4_194_304  # alpaca-lora's 0.06%
+
+
+def test_full_fine_tuning_keeps_16_bytes_per_parameter_divided_by_fsdp():
+    one = estimate(Setup(LLAMA_7B))
+    assert one.weights + one.gradients + one.optimizer == 16 * LLAMA_7B.parameters  # Alpaca's "7 x 4 x 4"
+    eight = estimate(Setup(LLAMA_7B, gpus=8, sharded=True))
+    assert eight.weights + eight.gradients + eight.optimizer == pytest.approx(16 * LLAMA_7B.parameters / 8)
+    assert eight.activations == one.activations  # each GPU still runs its own micro-batch
+
+
+def test_the_ooms_users_reported_and_the_setups_that_worked():
+    a10, a100_40, a100_80 = GPUS["A10-24GB"], GPUS["A100-40GB"], GPUS["A100-80GB"]
+    # stanford_alpaca#56, #220: one A100 80GB; #46: 4 x A10 at batch size 1
+    assert not estimate(Setup(LLAMA_7B)).fits(a100_80)
+    assert not estimate(Setup(LLAMA_7B, micro_batch=1, gpus=4, sharded=True)).fits(a10)
+    assert not estimate(Setup(LLAMA_7B, micro_batch=1)).fits(a10)
+    # #46: 8 x A100 40GB, micro-batch 4, ran one step and then ran out of memory (2023 software)
+    then = estimate(Setup(LLAMA_7B, gpus=8, sharded=True, attention="eager-2023", fsdp_gathered_layers=32))
+    assert not then.fits(a100_40) and then.first_step_peak < then.peak
+    # the same recipe today (SDPA, FSDP2) fits; FSDP CPU offload (#280) and Alpaca's 4 x A100 80GB fit too
+    assert estimate(Setup(LLAMA_7B, gpus=8, sharded=True)).fits(a100_40)
+    assert estimate(Setup(LLAMA_7B, gpus=8, sharded=True, cpu_offload=True, attention="eager-2023")).fits(a100_40)
+    assert estimate(Setup(LLAMA_7B, gpus=4, sharded=True, attention="eager-2023", accumulation=8)).fits(a100_80)
+    assert smallest_fit(Setup(LLAMA_7B), a100_80) == 2
+
+
+def test_checkpointing_and_lora_save_memory():
+    base = Setup(LLAMA_7B, gpus=8, sharded=True)
+    assert estimate(replace(base, activation_checkpointing=True)).activations < estimate(base).activations / 10
+    lora = estimate(Setup(LLAMA_7B, lora_r=8, lora_base_bytes=1))
+    assert lora.optimizer == 8 * lora.trainable and lora.peak < estimate(Setup(LLAMA_7B)).peak / 5
+
+
+def test_cost_and_utilisation():
+    cost = training_cost(tokens=36e6, tokens_per_second=2000, gpus=8, dollars_per_gpu_hour=2.0)
+    assert (cost.hours, cost.gpu_hours, cost.dollars) == (5.0, 40.0, 80.0)
+    rate = throughput_from_mfu(LLAMA_7B.parameters, 0.5, GPUS["H100-80GB"])
+    assert rate == pytest.approx(0.5 * 989e12 / (6 * LLAMA_7B.parameters))
+    hours = 1e6 / rate / 3600
+    assert implied_mfu(LLAMA_7B.parameters, 1e6, hours, GPUS["H100-80GB"], 1) == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+def test_estimates_are_within_15_percent_of_peaks_measured_on_this_cpu():
+    names = [n for n in CPU_CHECKS if n.startswith(("activations", "activation checkpointing", "logits"))]
+    results = check_on_cpu(names)
+    assert len(results) == 3
+    for result in results:
+        assert result.measured > 100 * 2**20  # large enough that the method's noise (a few MiB) does not matter
+        assert abs(result.error) < 0.15, result.to_dict()
