@@ -332,6 +332,7 @@ def _measure_here(setup: Setup, steps: int) -> float:
 
     import torch
 
+    from .modeling import enable_activation_checkpointing
     from .sft import token_losses
 
     def resident() -> int:
@@ -348,7 +349,7 @@ def _measure_here(setup: Setup, steps: int) -> float:
             model = get_peft_model(model, LoraConfig(r=setup.lora_r, lora_alpha=16, lora_dropout=0.0,
                                                      target_modules=list(setup.lora_targets)))
         if setup.activation_checkpointing:
-            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            enable_activation_checkpointing(model)
         model.config.use_cache = False
         return model.train()
 

@@ -122,6 +122,16 @@ def add_pad_token(tokenizer, model: PreTrainedModel) -> int:
     return tokenizer.pad_token_id
 
 
+def enable_activation_checkpointing(model: PreTrainedModel) -> None:
+    """Recompute each decoder layer in backward instead of keeping its activations (non-reentrant, which
+    FSDP and frozen LoRA bases need). transformers 5.23 renamed the method; 5.17 has only the old name."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+
+
 def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
     """(all parameters, trainable parameters); tied weights are counted once."""
     params = {id(p): p for p in model.parameters()}.values()

@@ -57,6 +57,7 @@ from .modeling import (
     alpaca_texts,
     build_model,
     count_parameters,
+    enable_activation_checkpointing,
     llama_config,
     load_causal_lm,
     load_tokenizer,
@@ -442,7 +443,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     parameters, trainable = count_parameters(model)
     model.config.use_cache = False
     if cfg.activation_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        enable_activation_checkpointing(model)
     if rt.sharded:
         if not cfg.cpu_offload:
             model.to(rt.device)
@@ -656,12 +657,12 @@ def run_from_args(args: argparse.Namespace, command: Sequence[str]) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m alpaca_lessons.train``."""
-    parser = argparse.ArgumentParser(prog="python -m alpaca_lessons.train", description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None, prog: str = "python -m alpaca_lessons.train") -> int:
+    """``python -m alpaca_lessons.train`` (and ``alpaca-lessons train``): parse options, train, return 0."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     add_arguments(parser)
     argv = list(sys.argv[1:] if argv is None else argv)
-    return run_from_args(parser.parse_args(argv), ["python", "-m", "alpaca_lessons.train", *argv])
+    return run_from_args(parser.parse_args(argv), [*prog.split(), *argv])
 
 
 if __name__ == "__main__":

@@ -109,6 +109,16 @@ def test_cost_and_utilisation():
     assert implied_mfu(LLAMA_7B.parameters, 1e6, hours, GPUS["H100-80GB"], 1) == pytest.approx(0.5)
 
 
+def test_the_command_line_answers_alpacas_question(capsys):
+    from alpaca_lessons import cli
+
+    assert cli.main(["memory", "--gpus", "8", "--gpu", "A100-40GB"]) == 0
+    printed = capsys.readouterr().out
+    assert "6,738,415,616 parameters" in printed and "fits on 8 x A100 40GB" in printed
+    cli.main(["memory", "--gpu", "A10-24GB", "--micro-batch", "1"])
+    assert "does NOT fit on 1 x A10 24GB" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_estimates_are_within_15_percent_of_peaks_measured_on_this_cpu():
     names = [n for n in CPU_CHECKS if n.startswith(("activations", "activation checkpointing", "logits"))]
