@@ -119,7 +119,8 @@ def _near_duplicates(records: Sequence[Record]) -> list[Finding]:
         key = frozenset(rouge_tokens(r.instruction))
         j = first.setdefault(key, i)
         if j != i and records[j].instruction != r.instruction:
-            found.append((i, f"same words as record {j}: {_clip(r.instruction, 50)} | {_clip(records[j].instruction, 50)}"))
+            pair = f"{_clip(r.instruction, 50)} | {_clip(records[j].instruction, 50)}"
+            found.append((i, f"same words as record {j}: {pair}"))
     return found
 
 

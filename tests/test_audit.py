@@ -56,8 +56,9 @@ def test_outputs_cut_before_a_price():
 
 
 def test_exact_and_near_duplicate_instructions():
-    records = [Record("Explain the concept of AI in simple terms."), Record("Explain the concept of AI in simple terms."),
-               Record("Explain in simple terms the concept of AI"), Record("Explain the concept of AI.")]
+    same = "Explain the concept of AI in simple terms."
+    records = [Record(same), Record(same), Record("Explain in simple terms the concept of AI"),
+               Record("Explain the concept of AI.")]
     assert flagged("exact_duplicate_instruction", records) == [1]
     assert flagged("near_duplicate_instruction", records) == [2]  # same words, other order; not the exact copy
 
@@ -72,7 +73,8 @@ def test_language_guess():
 
 
 def test_non_english_says_whether_the_instruction_asked_for_it():
-    records = [Record("Translate into French.", "I am not sure what to do.", "Je ne suis pas sûr de ce que je devrais faire."),
+    french = "Je ne suis pas sûr de ce que je devrais faire."
+    records = [Record("Translate into French.", "I am not sure what to do.", french),
                Record("Describe a cat.", "", "El gato está en la mesa y no es de la casa."),
                Record("Describe a cat.", "", "The cat is on the table.")]
     result = audit(records, [CHECK["non_english"]])[0]
@@ -99,7 +101,8 @@ def test_link_inputs_and_copied_outputs():
 
 
 def test_report_and_cli_print_the_same_counts(tmp_path, capsys):
-    records = [Record("Summarize the following article.", "No input", ""), Record("List 19 things.", "", "1. a\n2. b\n3. c")]
+    records = [Record("Summarize the following article.", "No input", ""),
+               Record("List 19 things.", "", "1. a\n2. b\n3. c")]
     report = format_report(audit(records), len(records), examples=1)
     assert "Empty outputs: 1 (50.00%)" in report
     assert "Placeholder inputs that are not empty: 1 (50.00%)" in report
