@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from ..data import DataError
-from . import audit_cmd, data_cmd
+from . import audit_cmd, data_cmd, diversity_cmd
 
-COMMANDS = (data_cmd, audit_cmd)
+COMMANDS = (data_cmd, diversity_cmd, audit_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
