@@ -8,7 +8,8 @@ from alpaca_lessons import exercises
 from alpaca_lessons.cli import main
 from alpaca_lessons.data import Instance, SeedTask, read_seed_tasks
 from alpaca_lessons.env import versions
-from alpaca_lessons.seeds import characters, summarize, words
+from alpaca_lessons.plots import save_figure
+from alpaca_lessons.seeds import characters, paired_by_name, summarize, words
 from alpaca_lessons.ui import prompt_builder, seed_browser
 from alpaca_lessons.ui.seed_browser import matching
 
@@ -25,6 +26,26 @@ def test_summary_counts_and_lengths():
     assert summary.instruction_lengths == (3, 3, 7) and summary.input_lengths == (3, 1)
     assert summary.table()["tasks with an input"] == "2 (66.7%)"
     assert words("a  b\nc") == 3 and characters("你 好，世界") == 5
+
+
+def test_pairing_by_id_and_name():
+    renamed = SeedTask("t1", "other", "x", (Instance("", "y"),), False)
+    chinese = [SeedTask("t2", "c", "给动物分类", (Instance("鹰", "鸟"),), True), renamed,
+               SeedTask("t9", "z", "新任务", (Instance("", "好"),), False)]
+    assert [(a.id, b.instruction) for a, b in paired_by_name(TASKS, chinese)] == [("t2", "给动物分类")]
+
+
+def test_figures_are_saved_under_the_project(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setenv("ALPACA_LESSONS_FIGURES", str(tmp_path))
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    first = save_figure(fig, "t")
+    content = first.read_bytes()
+    save_figure(fig, "t")
+    assert first == tmp_path / "t.png" and first.read_bytes() == content  # byte-stable reruns
+    plt.close(fig)
 
 
 def test_summary_of_nothing_is_an_error():
@@ -60,12 +81,15 @@ def test_prompt_builder_shows_request_and_budget(real_data):
 
 
 def test_exercises_check_answers(real_data, capsys):
-    assert exercises.check("02.largest_prompt", 1025)
-    assert not exercises.check("02.largest_prompt", 3072)
-    assert not exercises.check("01.empty_inputs", None)
-    out = capsys.readouterr().out
-    assert "correct!" in out and "Hint" in out and "not answered yet" in out
-    assert exercises.check("00.license", "cc by-nc 4.0")
+    assert exercises.is_correct("02.largest_prompt", 1025)
+    assert not exercises.is_correct("02.largest_prompt", 3072)
+    assert exercises.is_correct("00.license", " cc by-nc 4.0") and not exercises.is_correct("00.license", None)
+    exercises.check("02.largest_prompt", 1025)
+    exercises.check("02.largest_prompt", 3072)
+    exercises.check("01.empty_inputs", None)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "[02.largest_prompt] correct!" and out[1].startswith("[02.largest_prompt] not quite. Hint:")
+    assert "not answered yet" in out[3]
 
 
 def test_every_exercise_has_a_computable_answer(real_data):
