@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib
 
-from .paths import figures_dir
+from .paths import figures_dir, project_root
 
 matplotlib.rcParams.update({
     "figure.dpi": 100,
@@ -25,12 +25,18 @@ matplotlib.rcParams.update({
 
 def save_figure(fig, name: str, folder: str | Path | None = None) -> Path:
     """Save ``fig`` as ``<folder>/<name>.png``, by default under ``figures/`` (no timestamp in the file, so
-    reruns are byte-stable)."""
+    reruns are byte-stable).
+
+    Returns the path relative to the project when the figure lands inside it, so notebooks print the
+    same thing on every machine."""
     target = Path(folder) if folder is not None else figures_dir()
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{name}.png"
     fig.savefig(path, metadata={"Software": None})
-    return path
+    try:
+        return path.relative_to(project_root())
+    except ValueError:
+        return path
 
 
 def histograms(series: dict[str, Sequence[float]], *, bins: int = 30, xlabel: str = "", title: str = ""):

@@ -2,9 +2,10 @@
 
 Generation, annotation and judging all write through it, so a crash, a kernel restart or a killed
 job loses at most the record being written, and a rerun resumes from what is on disk. A torn last
-line (the process died mid-write) is reported and skipped, and the next append drops it before writing,
-so a resumed run never leaves it stranded mid-file; any other malformed line is an error that names the
-file and line, because silently dropping data in the middle of a file would hide a bug.
+line (the process died mid-write) is reported and skipped; any other malformed line is an error that
+names the file and line, because silently dropping data in the middle of a file would hide a bug.
+The next append moves a torn line to ``<file>.torn`` (kept as evidence, never parsed) so that the
+store itself holds only complete records.
 """
 
 from __future__ import annotations
@@ -67,34 +68,34 @@ class AppendOnlyStore:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-        with self.path.open("r+b" if self.path.exists() else "w+b") as f:
-            f.seek(0, os.SEEK_END)
-            if f.tell() > 0:
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":
-                    text = self._mend_torn_tail(f) + text
+        with self.path.open("a+b") as f:
+            self._set_torn_line_aside(f)
             f.write(text.encode("utf-8"))
             f.flush()
             if self.fsync:
                 os.fsync(f.fileno())
 
-    def _mend_torn_tail(self, f) -> str:
-        """The file does not end in a newline: a crash tore its last write. Before appending, drop that
-        unfinished record (``read`` already skipped it) so that it does not become a malformed line in
-        the middle of the file; a complete record that only lacks its newline is kept. Leaves ``f`` at
-        the end of the file and returns what must be written before the new records."""
-        f.seek(0)
-        data = f.read()
-        start = data.rfind(b"\n") + 1
-        tail = data[start:]
-        try:
-            complete = isinstance(json.loads(tail), dict)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            complete = False
-        if complete:
-            return "\n"
-        warnings.warn(f"{self.path}: dropped an incomplete last record before appending ({len(tail)} bytes: "
-                      f"{tail[:60]!r})", stacklevel=3)
-        f.truncate(start)
+    def _set_torn_line_aside(self, f) -> None:
+        """If the file ends mid-line (a crash during a write), move that fragment to ``.torn``."""
+        end = f.seek(0, os.SEEK_END)
+        if end == 0:
+            return
+        f.seek(end - 1)
+        if f.read(1) == b"\n":
+            return
+        start = end
+        while start > 0:  # walk back to the last newline, a block at a time
+            block = min(start, 1 << 16)
+            f.seek(start - block)
+            cut = f.read(block).rfind(b"\n")
+            if cut >= 0:
+                start = start - block + cut + 1
+                break
+            start -= block
         f.seek(start)
-        return ""
+        fragment = f.read()
+        with open(f"{self.path}.torn", "ab") as torn:
+            torn.write(fragment + b"\n")
+        f.truncate(start)
+        warnings.warn(f"{self.path}: an incomplete last record ({len(fragment)} bytes) was moved to "
+                      f"{self.path}.torn before appending", stacklevel=3)

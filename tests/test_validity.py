@@ -88,7 +88,7 @@ def test_a_torn_last_line_is_reported_skipped_and_nothing_else_is_lost(tmp_path)
     with pytest.warns(UserWarning, match="incomplete last record"):
         resumed = session(path)
     assert resumed.done() == 3 and resumed.position == 3
-    with pytest.warns(UserWarning, match="dropped an incomplete"):
+    with pytest.warns(UserWarning, match="was moved to"):
         resumed.answer(False, True, True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
