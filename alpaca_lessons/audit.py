@@ -202,8 +202,9 @@ def _copies_input(r: Record) -> str | None:
 
 CHECKS: tuple[Check, ...] = (
     Check("empty_output", "Empty outputs", "output is empty or whitespace",
-          "The model learns to end its answer at once. Most are answers that began with '20' (a year such as "
-          "2016, '20 inches is ...'): the teacher was stopped by the stop sequence '\\n20' before writing a word.",
+          "The model learns to end its answer at once. Many are questions whose answer would begin with '20' "
+          "(a year such as 2016, '20% of 200', '20 inches'): the stop sequence '\\n20' ended the teacher's "
+          "reply before its first word.",
           _per_record(lambda r: None if r.output.strip() else f"instruction: {_clip(r.instruction)}")),
     Check("placeholder_output", "Placeholder outputs", "output is only '<nooutput>', 'N/A', 'None', ... "
           "(case, spaces and brackets ignored)",
