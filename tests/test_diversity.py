@@ -1,12 +1,11 @@
 """The verb-noun rule on hand-built and real parses, its cache, the sunburst counts, ROUGE-vs-seeds, the CLI."""
 
-import json
-
 import pytest
 
 from alpaca_lessons import diversity
 from alpaca_lessons.cli import main
 from alpaca_lessons.data import Record, write_records
+from alpaca_lessons.results import read_result
 
 spacy = pytest.importorskip("spacy", reason="lesson 04 needs spaCy: pip install 'alpaca-lessons[diversity]'")
 
@@ -127,7 +126,7 @@ def test_cli_writes_figures_and_a_result_with_provenance(tmp_path, monkeypatch, 
     assert main(["diversity", str(data), "--out", str(tmp_path / "fig" / "tiny"), "--result", str(result),
                  "--no-rouge"]) == 0
     assert "3 (100.0%)" in capsys.readouterr().out  # all three have a verb-noun structure
-    saved = json.loads(result.read_text())
+    saved = read_result(result)
     assert saved["command"] == f"alpaca-lessons diversity {data} --out {tmp_path / 'fig' / 'tiny'} " \
                                f"--result {result} --no-rouge"
     assert saved["versions"]["spacy"] == spacy.__version__ and saved["date"] and saved["machine"]
