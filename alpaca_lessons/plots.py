@@ -90,8 +90,9 @@ def sunburst(ax, tree: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, tit
 
     def label(text: str, mid: float, radius: float, size: float) -> None:
         theta = np.deg2rad(mid)
-        rotation = mid if -90 <= ((mid + 180) % 360) - 180 <= 90 else mid + 180
-        ax.text(radius * np.cos(theta), radius * np.sin(theta), text, rotation=((rotation + 180) % 360) - 180,
+        along = ((mid + 180) % 360) - 180  # the radius's direction in [-180, 180)
+        upright = along if -90 <= along <= 90 else along - 180  # flip the left half so text never reads upside down
+        ax.text(radius * np.cos(theta), radius * np.sin(theta), text, rotation=upright,
                 ha="center", va="center", fontsize=size, rotation_mode="anchor")
 
     for k, (parent, children) in enumerate(tree):
