@@ -4,6 +4,8 @@ Generation, annotation and judging all write through it, so a crash, a kernel re
 job loses at most the record being written, and a rerun resumes from what is on disk. A torn last
 line (the process died mid-write) is reported and skipped; any other malformed line is an error that
 names the file and line, because silently dropping data in the middle of a file would hide a bug.
+The next append moves a torn line to ``<file>.torn`` (kept as evidence, never parsed) so that the
+store itself holds only complete records.
 """
 
 from __future__ import annotations
@@ -67,11 +69,33 @@ class AppendOnlyStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         with self.path.open("a+b") as f:
-            if f.tell() > 0:
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":  # a torn line: start a fresh one rather than glue onto it
-                    text = "\n" + text
+            self._set_torn_line_aside(f)
             f.write(text.encode("utf-8"))
             f.flush()
             if self.fsync:
                 os.fsync(f.fileno())
+
+    def _set_torn_line_aside(self, f) -> None:
+        """If the file ends mid-line (a crash during a write), move that fragment to ``.torn``."""
+        end = f.seek(0, os.SEEK_END)
+        if end == 0:
+            return
+        f.seek(end - 1)
+        if f.read(1) == b"\n":
+            return
+        start = end
+        while start > 0:  # walk back to the last newline, a block at a time
+            block = min(start, 1 << 16)
+            f.seek(start - block)
+            cut = f.read(block).rfind(b"\n")
+            if cut >= 0:
+                start = start - block + cut + 1
+                break
+            start -= block
+        f.seek(start)
+        fragment = f.read()
+        with open(f"{self.path}.torn", "ab") as torn:
+            torn.write(fragment + b"\n")
+        f.truncate(start)
+        warnings.warn(f"{self.path}: an incomplete last record ({len(fragment)} bytes) was moved to "
+                      f"{self.path}.torn before appending", stacklevel=3)
