@@ -122,6 +122,40 @@ def _placeholder_inputs() -> int:
     return audit(read_records("alpaca_data"), [check])[0].count
 
 
+def _bytes_per_parameter() -> float:
+    from .memory import LLAMA_7B, Setup, estimate
+
+    full = estimate(Setup(LLAMA_7B))
+    return (full.weights + full.gradients + full.optimizer) / full.parameters
+
+
+def _accumulation_on_8() -> int:
+    from .train import TrainConfig, accumulation_steps
+
+    return accumulation_steps(TrainConfig(micro_batch_size=4), world_size=8)
+
+
+def _fewest_a100_40() -> int | None:
+    from .memory import GPUS, LLAMA_7B, Setup, smallest_fit
+
+    return smallest_fit(Setup(LLAMA_7B), GPUS["A100-40GB"])
+
+
+def _lora_7b() -> int:
+    from .memory import LLAMA_7B, lora_parameters
+
+    return lora_parameters(LLAMA_7B, 8, ("q_proj", "v_proj"))
+
+
+def _learned_tokens() -> int:
+    from .data import Record
+    from .modeling import course_model_dir, load_tokenizer
+    from .sft import tokenize_records
+
+    examples, _ = tokenize_records([Record("Say hi.", "", "Hi there!")], load_tokenizer(course_model_dir()))
+    return examples[0].target_tokens
+
+
 EXERCISES: dict[str, Exercise] = {
     "00.license": Exercise("Which license covers the Alpaca 52K data (and any model trained on it)?",
                            _alpaca_license, "Look at `alpaca-lessons data list` or the NOTICE file."),
@@ -151,6 +185,19 @@ EXERCISES: dict[str, Exercise] = {
                               _wilson_low, "`wilson_interval(150, 200)`; it is not 0.75 - 1.96 * standard error."),
     "05.placeholder_inputs": Exercise("How many of the 52K records have a placeholder input that is not empty?",
                                       _placeholder_inputs, "The audit's `placeholder_input` check."),
+    "06.bytes_per_param": Exercise("How many bytes per parameter do weights, gradients and AdamW state take in full "
+                                   "fine-tuning with float32 master weights?", _bytes_per_parameter,
+                                   "Weights, gradients and each of Adam's two moments are float32."),
+    "06.accumulation": Exercise("With 8 GPUs and a micro-batch of 4, how many accumulation steps make Alpaca's batch "
+                                "of 128?", _accumulation_on_8, "128 = micro-batch x accumulation x GPUs."),
+    "06.fewest_a100_40": Exercise("On how few A100 40GB GPUs (FSDP, micro-batch 4, 512 tokens, today's software) "
+                                  "does full fine-tuning of LLaMA-7B fit?", _fewest_a100_40,
+                                  "`smallest_fit(Setup(LLAMA_7B), GPUS['A100-40GB'])`."),
+    "06.lora_7b": Exercise("How many trainable parameters does LoRA r=8 on q_proj and v_proj give LLaMA-7B?",
+                           _lora_7b, "r x (in + out) per adapted matrix, two matrices in each of 32 layers."),
+    "06.learned_tokens": Exercise("With the course model's tokenizer, how many positions of the example "
+                                  "('Say hi.', no input, 'Hi there!') carry a label other than -100?", _learned_tokens,
+                                  "The output's tokens, plus one: the EOS."),
 }
 
 

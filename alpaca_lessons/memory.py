@@ -113,6 +113,7 @@ GPUS = {
     "A100-40GB": GPU("A100 40GB", 39.39, 312.0),
     "A100-80GB": GPU("A100 80GB", 79.15, 312.0),
     "H100-80GB": GPU("H100 80GB SXM", 79.11, 989.0),
+    "RTX4090-24GB": GPU("RTX 4090 24GB", 23.65, 165.2),
 }
 # Memory a GPU loses before the first tensor: CUDA context, NCCL buffers, allocator fragmentation.
 RESERVED_GIB = 1.0
@@ -250,6 +251,53 @@ def smallest_fit(setup: Setup, gpu: GPU, max_gpus: int = 64) -> int | None:
         if estimate(replace(setup, gpus=n, sharded=n > 1)).fits(gpu):
             return n
     return None
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A setup users (or the authors) ran, what happened, and where they said so."""
+
+    label: str
+    setup: Setup
+    gpu: str  # a key of GPUS
+    outcome: str  # "out of memory" or "worked"
+    source: str
+
+    @property
+    def estimate(self) -> Estimate:
+        """The calculator's estimate for this setup."""
+        return estimate(self.setup)
+
+    @property
+    def predicted(self) -> str:
+        """The calculator's verdict in the same words as ``outcome``."""
+        return "worked" if self.estimate.fits(GPUS[self.gpu]) else "out of memory"
+
+
+_ISSUES = "https://github.com/tatsu-lab/stanford_alpaca/issues/"
+# 2023 software: transformers 4.27's eager LLaMA attention and FSDP1 without its rate limiter (worst case: every
+# layer gathered at once). alpaca-lora loaded the base in int8 and cut examples at 256 tokens by default.
+_THEN = {"attention": "eager-2023", "fsdp_gathered_layers": 32}
+REPORTED: tuple[Reported, ...] = (
+    Reported("7B full, 1 x A100 80GB, micro-batch 4", Setup(LLAMA_7B, attention="eager-2023"), "A100-80GB",
+             "out of memory", _ISSUES + "56"),
+    Reported("7B full, 4 x A10 24GB FSDP, micro-batch 1", Setup(LLAMA_7B, micro_batch=1, gpus=4, sharded=True, **_THEN),
+             "A10-24GB", "out of memory", _ISSUES + "46"),
+    Reported("7B full, 8 x A100 40GB FSDP, micro-batch 4", Setup(LLAMA_7B, gpus=8, sharded=True, **_THEN),
+             "A100-40GB", "out of memory", _ISSUES + "46"),
+    Reported("7B full, 8 x A100 40GB FSDP + CPU offload", Setup(LLAMA_7B, gpus=8, sharded=True, cpu_offload=True,
+                                                              **_THEN), "A100-40GB", "worked", _ISSUES + "280"),
+    Reported("7B full, 4 x A100 80GB FSDP, micro-batch 4 (Alpaca)", Setup(LLAMA_7B, gpus=4, sharded=True,
+                                                                        accumulation=8, **_THEN),
+             "A100-80GB", "worked", "https://github.com/tatsu-lab/stanford_alpaca#fine-tuning"),
+    Reported("7B LoRA r=8 int8, 1 x RTX 4090, micro-batch 4, 256 tokens (alpaca-lora)",
+             Setup(LLAMA_7B, seq_len=256, lora_r=8, lora_base_bytes=1, attention="eager-2023"), "RTX4090-24GB",
+             "worked", "https://github.com/tloen/alpaca-lora#readme"),
+    Reported("7B LoRA r=16 q,k,v,o int8, 1 x A100 40GB, micro-batch 8, 512 tokens",
+             Setup(LLAMA_7B, micro_batch=8, lora_r=16, lora_targets=("q_proj", "k_proj", "v_proj", "o_proj"),
+                   lora_base_bytes=1, attention="eager-2023"), "A100-40GB", "out of memory",
+             "https://github.com/tloen/alpaca-lora/issues/329"),
+)
 
 
 # ------------------------------------------------------------------------------------------------ cost

@@ -16,6 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, PreTrainedModel, PreTrainedTokenizerFast
 
 from .data import Record
+from .paths import course_data_dir
 from .prompts import training_prompt
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
@@ -75,6 +76,12 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> PreTrainedT
     tokenizer.post_processor = processors.TemplateProcessing(single=f"{BOS} $A", special_tokens=[(BOS, 1)])
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token=BOS, eos_token=EOS, pad_token=PAD,
                                    model_max_length=512)
+
+
+def course_model_dir() -> Path:
+    """``data/course_model``: the course's small model, trained from scratch by lesson 06's committed command
+    (see its README.md) and loaded by lessons 07 and 08."""
+    return course_data_dir() / "course_model"
 
 
 def _local_folder(path: str | Path, marker: str = "config.json") -> Path:

@@ -129,3 +129,51 @@ def sunbursts(trees: dict[str, Sequence[tuple[str, Sequence[tuple[str, float]]]]
         sunburst(ax, tree, title=title)
     fig.tight_layout()
     return fig
+
+
+def training_curves(logs: dict[str, Sequence[dict]], *, title: str = ""):
+    """Loss per optimizer step for each named training log (records with ``step`` and ``loss``), and the
+    learning rate of the first log on a second axis."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    for label, log in logs.items():
+        ax.plot([r["step"] for r in log], [r["loss"] for r in log], label=label, linewidth=1.5)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("loss (nats per target token)")
+    first = next(iter(logs.values()))
+    lr_axis = ax.twinx()
+    lr_axis.plot([r["step"] for r in first], [r["lr"] for r in first], color="#999999", linewidth=1, linestyle=":")
+    lr_axis.set_ylabel("learning rate (dotted)")
+    lr_axis.grid(False)
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def stacked_bars(rows: dict[str, dict[str, float]], *, limits: dict[str, float] | None = None, xlabel: str = "",
+                 title: str = ""):
+    """Horizontal bars, one per row, stacked from its parts (e.g. GiB by kind of memory); ``limits`` draws
+    a tick at each row's capacity."""
+    import matplotlib.pyplot as plt
+
+    labels = list(rows)
+    parts = list(dict.fromkeys(p for row in rows.values() for p in row))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.2))
+    left = [0.0] * len(labels)
+    for part in parts:
+        values = [rows[label].get(part, 0.0) for label in labels]
+        ax.barh(labels, values, left=left, label=part)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    for y, label in enumerate(labels):
+        if limits and label in limits:
+            ax.plot([limits[label]] * 2, [y - 0.4, y + 0.4], color="black", linewidth=2)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.legend(frameon=False, ncol=len(parts), loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8)
+    if title:
+        ax.set_title(title, pad=24)
+    fig.tight_layout()
+    return fig

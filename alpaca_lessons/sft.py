@@ -123,6 +123,32 @@ def masked_view(example: SFTExample, tokenizer) -> list[tuple[int, str, bool]]:
             for i, label in zip(example.input_ids, example.labels, strict=True)]
 
 
+def masked_table(example: SFTExample, tokenizer, *, head: int = 6, tail: int = 4) -> str:
+    """The example token by token (position, token, label), the middle of the prompt elided: what the loss
+    sees. Prompt rows show label -100; target rows show the id the model must predict there."""
+    rows = [f"{'pos':>4}  {'token':<18} label"]
+    for pos, (token_id, label) in enumerate(zip(example.input_ids, example.labels, strict=True)):
+        if head <= pos < example.prompt_length - tail:
+            if pos == head:
+                rows.append(f"{'...':>4}  ({example.prompt_length - head - tail} more prompt tokens, all -100)")
+            continue
+        text = repr(tokenizer.decode([token_id]))
+        rows.append(f"{pos:>4}  {text:<18} {label}" + ("   <- learned" if label != IGNORE_INDEX else ""))
+    return "\n".join(rows)
+
+
+def padding_share(lengths: Sequence[int], micro_batch: int, seed: int = 0) -> float:
+    """Share of computed tokens that are padding when shuffled examples are padded to each micro-batch's
+    longest (packing computes none)."""
+    order = torch.randperm(len(lengths), generator=torch.Generator().manual_seed(seed)).tolist()
+    useful = computed = 0
+    for start in range(0, len(order), micro_batch):
+        chunk = [lengths[i] for i in order[start:start + micro_batch]]
+        useful += sum(chunk)
+        computed += max(chunk) * len(chunk)
+    return 1 - useful / computed
+
+
 def pad_collate(examples: Sequence[SFTExample], pad_id: int) -> dict[str, torch.Tensor]:
     """The original recipe: right-pad every example to the micro-batch's longest.
 

@@ -50,7 +50,7 @@ import torch
 import torch.distributed as dist
 
 from . import sft
-from .data import read_records
+from .data import read_records, read_text
 from .modeling import (
     PRESETS,
     add_pad_token,
@@ -407,6 +407,17 @@ def run_info(cfg: TrainConfig, rt: Distributed, dtype: torch.dtype) -> dict:
             "precision": str(dtype).removeprefix("torch."), "config": asdict(cfg)}
 
 
+def read_log(folder: str | Path) -> list[dict]:
+    """The training log of a run folder, one record per step (a resumed run's replayed steps: the last wins)."""
+    by_step = {r["step"]: r for r in AppendOnlyStore(Path(folder) / LOG_FILE).read()}
+    return [by_step[k] for k in sorted(by_step)]
+
+
+def read_run(folder: str | Path) -> dict:
+    """A run folder's ``run.json``: command, date, machine, versions, configuration, data report, result."""
+    return json.loads(read_text(Path(folder) / RUN_FILE))
+
+
 @dataclass
 class TrainResult:
     """Where a finished run left its model and log, and its headline numbers."""
@@ -530,7 +541,7 @@ def train(cfg: TrainConfig) -> TrainResult:
             shutil.rmtree(old)
     final_loss = last.get("loss", float("nan"))
     if rt.is_main:
-        info = json.loads((out / RUN_FILE).read_text())
+        info = read_run(out)
         info["result"] = {"steps": schedule.total_steps, "final_loss": final_loss,
                           "seconds_this_run": round(seconds, 1)}
         (out / RUN_FILE).write_text(json.dumps(info, indent=1))
@@ -608,6 +619,41 @@ def train_with_hf_trainer(cfg: TrainConfig):
         tokenizer.save_pretrained(cfg.output_dir)
     return TrainResult(Path(cfg.output_dir), output.global_step, output.training_loss, output.metrics["train_runtime"],
                        *count_parameters(model), 0)
+
+
+# ------------------------------------------------------------------------------------ launching at scale
+
+# What each part of the 8-GPU launch does (``launch_command``).
+LAUNCH_FLAGS: dict[str, str] = {
+    "torchrun --nproc_per_node=8": "one process per GPU on this node; torchrun sets RANK, WORLD_SIZE and LOCAL_RANK, "
+                                   "and the script joins an NCCL process group",
+    "-m alpaca_lessons.train": "the same script as on a laptop: FSDP2 shards each LlamaDecoderLayer, then the model",
+    "--model PATH": "a local Hugging Face LLaMA-7B folder (never a hub download); [PAD] is added as Alpaca did",
+    "--micro-batch-size 4": "examples per GPU per forward pass (Alpaca's per_device_train_batch_size)",
+    "--effective-batch-size 128": "examples per optimizer step: 4 per GPU x 4 accumulation steps x 8 GPUs",
+    "--learning-rate 2e-5 --epochs 3": "Alpaca's schedule: cosine decay after 3% warmup, no weight decay (defaults)",
+    "--precision auto": "bfloat16 compute with float32 master weights and float32 gradient reduction on A100s",
+    "--save-steps 200": "a full Hugging Face checkpoint plus the sharded optimizer every 200 steps, to resume",
+    "--activation-checkpointing": "optional: recompute each layer in backward (about a third more compute, "
+                                  "a fraction of the activation memory)",
+    "--cpu-offload": "optional: keep sharded weights, gradients and Adam state in CPU memory (slower steps)",
+}
+
+
+def launch_command(model: str = "/models/llama-7b", gpus: int = 8, *, micro_batch_size: int = 4,
+                   output_dir: str = "work/alpaca-7b", save_steps: int = 200) -> str:
+    """The command that runs Alpaca's recipe with this script on ``gpus`` GPUs of one node."""
+    return (f"torchrun --nproc_per_node={gpus} -m alpaca_lessons.train --model {model} --data alpaca_data "
+            f"--output-dir {output_dir} --micro-batch-size {micro_batch_size} --effective-batch-size 128 "
+            f"--learning-rate 2e-5 --epochs 3 --precision auto --save-steps {save_steps}")
+
+
+def gpu_results(path: str | Path | None = None) -> dict | None:
+    """The GPU benchmark results the GPU issue commits (``benchmarks/results/gpu_finetune.json``), or None."""
+    from .paths import project_root
+
+    path = Path(path) if path else project_root() / "benchmarks" / "results" / "gpu_finetune.json"
+    return json.loads(read_text(path)) if path.is_file() else None
 
 
 # ----------------------------------------------------------------------------------------- command line

@@ -127,3 +127,29 @@ def test_estimates_are_within_15_percent_of_peaks_measured_on_this_cpu():
     for result in results:
         assert result.measured > 100 * 2**20  # large enough that the method's noise (a few MiB) does not matter
         assert abs(result.error) < 0.15, result.to_dict()
+
+
+def test_every_reported_outcome_is_predicted():
+    from alpaca_lessons.memory import REPORTED
+
+    assert len(REPORTED) == 7 and {r.outcome for r in REPORTED} == {"worked", "out of memory"}
+    for case in REPORTED:
+        assert case.predicted == case.outcome, case.label
+
+
+def test_memory_figure_and_exercises(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from alpaca_lessons.exercises import EXERCISES
+    from alpaca_lessons.plots import save_figure, stacked_bars, training_curves
+
+    monkeypatch.setenv("ALPACA_LESSONS_FIGURES", str(tmp_path))
+    save_figure(stacked_bars({"a": {"weights": 1.0, "activations": 2.0}}, limits={"a": 2.5}), "bars")
+    save_figure(training_curves({"run": [{"step": 1, "loss": 2.0, "lr": 0.1}, {"step": 2, "loss": 1.0, "lr": 0.0}]}),
+                "curve")
+    assert (tmp_path / "bars.png").is_file() and (tmp_path / "curve.png").is_file()
+    plt.close("all")
+    answers = {k: EXERCISES[k].solve() for k in ("06.bytes_per_param", "06.accumulation", "06.fewest_a100_40",
+                                                  "06.lora_7b")}
+    assert answers == {"06.bytes_per_param": 16, "06.accumulation": 4, "06.fewest_a100_40": 4,
+                       "06.lora_7b": 4_194_304}

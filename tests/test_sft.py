@@ -151,3 +151,18 @@ def test_alpacas_pad_token_is_added_with_mean_initialised_rows(tokenizer):
         assert matrix.shape[0] == old.shape[0] + 1
     assert torch.allclose(model.get_input_embeddings().weight[pad], old.mean(0), atol=1e-7)
     assert add_pad_token(bare, model) == pad  # already there: unchanged
+
+
+def test_masked_table_shows_the_boundary_and_the_eos(tokenizer):
+    examples, _ = sft.tokenize_records([Record("Say hi.", "", "hi there")], tokenizer)
+    table = sft.masked_table(examples[0], tokenizer, head=2, tail=2).splitlines()
+    assert table[1].startswith("   0  '<s>'") and table[1].endswith("-100")
+    assert "more prompt tokens, all -100" in table[3]
+    assert table[-1].endswith(f"{tokenizer.eos_token_id}   <- learned")
+    assert sum("<- learned" in row for row in table) == examples[0].target_tokens
+
+
+def test_padding_share_counts_what_padding_to_the_longest_wastes():
+    assert sft.padding_share([3, 3, 3, 3], micro_batch=2) == 0.0
+    assert sft.padding_share([1, 3], micro_batch=2) == pytest.approx(1 / 3)  # 4 useful of 6 computed
+    assert sft.padding_share([1, 3], micro_batch=1) == 0.0

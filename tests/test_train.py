@@ -158,3 +158,30 @@ def test_the_trainer_recipe_runs_on_a_gpu(data_file, tmp_path):  # checked by th
                *as_args(tiny_config(data_file, tmp_path)), "--backend", "hf-trainer"]
     subprocess.run(command, check=True, env=subprocess_env(ROOT), cwd=tmp_path, timeout=600)
     assert AutoModelForCausalLM.from_pretrained(tmp_path).config.model_type == "llama"
+
+
+def test_the_log_keeps_the_last_record_of_a_replayed_step(tmp_path):
+    from alpaca_lessons.store import AppendOnlyStore
+    from alpaca_lessons.train import read_log
+
+    store = AppendOnlyStore(tmp_path / "train_log.jsonl")
+    for step, loss in ((1, 5.0), (2, 4.0), (3, 3.5), (2, 4.1), (3, 3.6), (4, 3.0)):  # killed after 3, resumed at 1
+        store.append({"step": step, "loss": loss})
+    assert [(r["step"], r["loss"]) for r in read_log(tmp_path)] == [(1, 5.0), (2, 4.1), (3, 3.6), (4, 3.0)]
+
+
+def test_the_eight_gpu_launch_command_parses_and_needs_accumulation_4(tmp_path):
+    import argparse
+    import shlex
+
+    from alpaca_lessons.train import LAUNCH_FLAGS, add_arguments, config_from_args, gpu_results, launch_command
+
+    command = shlex.split(launch_command("/models/llama-7b", gpus=8))
+    assert command[:3] == ["torchrun", "--nproc_per_node=8", "-m"]
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    cfg = config_from_args(parser.parse_args(command[4:]), command)
+    assert accumulation_steps(cfg, world_size=8) == 4 and cfg.model == "/models/llama-7b"
+    required = [flag for flag, what in LAUNCH_FLAGS.items() if not what.startswith("optional")]
+    assert all(flag.split()[0] in command for flag in required)
+    assert gpu_results(tmp_path / "absent.json") is None
