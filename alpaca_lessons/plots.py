@@ -177,3 +177,18 @@ def stacked_bars(rows: dict[str, dict[str, float]], *, limits: dict[str, float] 
         ax.set_title(title, pad=24)
     fig.tight_layout()
     return fig
+
+
+def mask_figure(mask, *, title: str = ""):
+    """A boolean attention mask (query rows, key columns) as an image: filled where attention is allowed."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.imshow(mask, cmap="Blues", interpolation="nearest")
+    ax.set_xlabel("key position")
+    ax.set_ylabel("query position")
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -222,6 +222,16 @@ def step_target_tokens(examples: Sequence[SFTExample]) -> int:
     return sum(e.target_tokens for e in examples)
 
 
+def compare_collations(model, examples: Sequence[SFTExample], pad_id: int) -> dict[str, torch.Tensor]:
+    """Per-example losses of one micro-batch under each collation (they should agree to float tolerance)."""
+    losses = {}
+    with torch.no_grad():
+        for name, collate in COLLATIONS.items():
+            batch = collate(examples, pad_id)
+            losses[name] = per_example_losses(model(**model_inputs(batch)).logits, batch)
+    return losses
+
+
 def per_example_losses(logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Mean token loss of each example of a collated batch, in micro-batch order (either collation)."""
     losses = token_losses(logits, batch["labels"])

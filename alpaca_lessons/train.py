@@ -478,6 +478,8 @@ def train(cfg: TrainConfig) -> TrainResult:
     else:
         gathered = [fractions]
     log = AppendOnlyStore(out / LOG_FILE)
+    if rt.is_main and start == 0:  # a fresh run, not a resumed one: its log starts empty
+        (out / LOG_FILE).unlink(missing_ok=True)
     if rt.is_main:
         info = run_info(cfg, rt, dtype) | {
             "parameters": parameters, "trainable_parameters": trainable, "examples": asdict(report),
@@ -508,6 +510,7 @@ def train(cfg: TrainConfig) -> TrainResult:
             token_sum = sft.token_losses(logits, batch["labels"]).sum()
             (token_sum * scale).backward()
             loss_sum += token_sum.detach()
+            del logits  # else this micro-batch's logits stay alive through the next one's forward
         grad_norm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad],
                                                    cfg.max_grad_norm)
         lr = scheduler.get_last_lr()[0]
@@ -682,6 +685,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         else:
             kind = {"limit": int, "max_steps": int}.get(f.name, type(value))
             parser.add_argument(flag, type=kind, default=value, help=helps.get(f.name))
+
+
+def command_line(cfg: TrainConfig) -> list[str]:
+    """The options that reproduce ``cfg`` on the command line (for ``torchrun -m alpaca_lessons.train``)."""
+    defaults, options = TrainConfig(), []
+    for f in fields(TrainConfig):
+        value = getattr(cfg, f.name)
+        if f.name == "command" or value == getattr(defaults, f.name):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(value, bool):
+            options.append(flag if value else "--no-" + flag[2:])
+        else:
+            options += [flag, ",".join(value) if isinstance(value, tuple) else str(value)]
+    return options
+
+
+def run_torchrun(cfg: TrainConfig, processes: int = 2) -> None:
+    """Train ``cfg`` in ``processes`` processes on this machine with ``torchrun`` (FSDP), and wait for it.
+
+    torchrun gives each process one thread unless ``OMP_NUM_THREADS`` says otherwise; a failure raises with
+    the processes' last output.
+    """
+    import subprocess
+
+    command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}",
+               "-m", "alpaca_lessons.train", *command_line(cfg)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"torchrun failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+
+
+def weight_differences(folder_a: str | Path, folder_b: str | Path) -> dict[str, float]:
+    """Largest absolute difference of each tensor between two saved models (same names required)."""
+    from safetensors.torch import load_file
+
+    a, b = load_file(Path(folder_a) / "model.safetensors"), load_file(Path(folder_b) / "model.safetensors")
+    if a.keys() != b.keys():
+        raise ValueError("the two models have different tensors")
+    return {k: float((a[k].float() - b[k].float()).abs().max()) for k in sorted(a)}
 
 
 def config_from_args(args: argparse.Namespace, command: Sequence[str]) -> TrainConfig:

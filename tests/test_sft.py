@@ -166,3 +166,9 @@ def test_padding_share_counts_what_padding_to_the_longest_wastes():
     assert sft.padding_share([3, 3, 3, 3], micro_batch=2) == 0.0
     assert sft.padding_share([1, 3], micro_batch=2) == pytest.approx(1 / 3)  # 4 useful of 6 computed
     assert sft.padding_share([1, 3], micro_batch=1) == 0.0
+
+
+def test_compare_collations_agrees(tokenizer, model):
+    examples, _ = sft.tokenize_records(tiny_records(4), tokenizer)
+    losses = sft.compare_collations(model, examples, tokenizer.pad_token_id)
+    assert set(losses) == {"padded", "packed"} and torch.allclose(losses["padded"], losses["packed"], atol=1e-5)

@@ -22,7 +22,9 @@ from alpaca_lessons.train import (
     latest_checkpoint,
     make_schedule,
     recipe_trainer_arguments,
+    run_torchrun,
     train,
+    weight_differences,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,9 +55,8 @@ def weights(folder: Path) -> dict[str, torch.Tensor]:
     return load_file(folder / "model.safetensors")
 
 
-def max_difference(a: dict, b: dict) -> float:
-    assert a.keys() == b.keys()
-    return max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+def max_difference(folder_a: Path, folder_b: Path) -> float:
+    return max(weight_differences(folder_a, folder_b).values())
 
 
 def test_defaults_are_alpacas_recipe():
@@ -93,22 +94,21 @@ def test_a_single_process_run_learns_logs_and_saves_a_loadable_model(data_file, 
 def test_packed_and_padded_runs_train_alike(data_file, tmp_path):
     train(tiny_config(data_file, tmp_path / "padded", collation="padded"))
     assert cli.main(["train", *as_args(tiny_config(data_file, tmp_path / "packed", collation="packed"))]) == 0
-    assert max_difference(weights(tmp_path / "padded"), weights(tmp_path / "packed")) < 1e-5
+    assert max_difference(tmp_path / "padded", tmp_path / "packed") < 1e-5
 
 
 @pytest.mark.slow
-def test_fsdp_on_two_cpu_processes_shards_each_layer_and_matches_one_process(data_file, tmp_path):
+def test_fsdp_on_two_cpu_processes_shards_each_layer_and_matches_one_process(data_file, tmp_path, monkeypatch):
     single = tiny_config(data_file, tmp_path / "one")
     sharded = tiny_config(data_file, tmp_path / "two")
     train(single)
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "alpaca_lessons.train",
-               *as_args(sharded)]
-    subprocess.run(command, check=True, env=subprocess_env(ROOT), cwd=tmp_path, capture_output=True, timeout=300)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    run_torchrun(sharded, processes=2)
     run = json.loads((tmp_path / "two" / "run.json").read_text())
     assert run["machine"]["processes"] == 2 and run["accumulation_steps"] == 2
     for rank in run["shard_fractions"]:  # each rank holds half of every decoder layer
         assert len(rank) == 2 and all(abs(f - 0.5) < 0.02 for f in rank)
-    assert max_difference(weights(tmp_path / "one"), weights(tmp_path / "two")) < 1e-6
+    assert max_difference(tmp_path / "one", tmp_path / "two") < 1e-6
 
 
 @pytest.mark.slow
@@ -127,7 +127,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_exactly(data_file, tmp_pa
     stopped_at = int(latest_checkpoint(killed.output_dir).name.split("-")[1])
     result = train(killed)
     assert 0 < result.resumed_from == stopped_at < 30
-    assert max_difference(weights(Path(reference.output_dir)), weights(Path(killed.output_dir))) < 1e-6
+    assert max_difference(Path(reference.output_dir), Path(killed.output_dir)) < 1e-6
 
 
 def test_lora_trains_only_the_adapters_and_merges_into_a_plain_model(data_file, tmp_path):
@@ -185,3 +185,14 @@ def test_the_eight_gpu_launch_command_parses_and_needs_accumulation_4(tmp_path):
     required = [flag for flag, what in LAUNCH_FLAGS.items() if not what.startswith("optional")]
     assert all(flag.split()[0] in command for flag in required)
     assert gpu_results(tmp_path / "absent.json") is None
+
+
+def test_command_line_round_trips_a_config(data_file, tmp_path):
+    import argparse
+
+    from alpaca_lessons.train import add_arguments, command_line, config_from_args
+
+    cfg = tiny_config(data_file, tmp_path, lora=True, lora_targets=("q_proj", "k_proj"), collation="packed")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert config_from_args(parser.parse_args(command_line(cfg)), []) == cfg
