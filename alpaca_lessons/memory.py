@@ -420,6 +420,39 @@ def _measure_here(setup: Setup, steps: int) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline
 
 
+def measure_peak_cuda(setup: Setup, steps: int = 2) -> float:
+    """Peak CUDA memory (bytes) that ``steps`` training steps of ``setup`` allocate on one GPU, in this process:
+    ``torch.cuda.max_memory_allocated`` minus what was allocated before the model was built. For the GPU
+    check of the estimate (one process: ``sharded`` and ``cpu_offload`` are not measured here)."""
+    import torch
+
+    if setup.sharded or setup.cpu_offload or not torch.cuda.is_available():
+        raise ValueError("measure_peak_cuda runs one process on a CUDA GPU")
+    from transformers import AutoModelForCausalLM
+
+    from .sft import token_losses
+
+    torch.cuda.empty_cache()
+    before = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    model = AutoModelForCausalLM.from_config(setup.shape.to_config(), attn_implementation=setup.attention,
+                                             dtype=torch.float32).cuda().train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    dtype = torch.float32 if setup.precision == "fp32" else torch.bfloat16
+    for _ in range(steps):
+        ids = torch.randint(0, setup.shape.vocab_size, (setup.micro_batch, setup.seq_len), device="cuda")
+        with torch.autocast("cuda", dtype=dtype, enabled=dtype != torch.float32):
+            logits = model(input_ids=ids).logits
+        token_losses(logits, ids).mean().backward()
+        del logits
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    peak = torch.cuda.max_memory_allocated() - before
+    del model, optimizer
+    torch.cuda.empty_cache()
+    return float(peak)
+
+
 # Configurations checked on the CPU: each stresses a different term of the estimate.
 CPU_CHECKS: dict[str, Setup] = {
     "weights and optimizer (27M params, 64 tokens)":

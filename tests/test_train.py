@@ -196,3 +196,13 @@ def test_command_line_round_trips_a_config(data_file, tmp_path):
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     assert config_from_args(parser.parse_args(command_line(cfg)), []) == cfg
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_loop_trains_in_bfloat16_on_a_gpu(data_file, tmp_path):  # checked by the GPU issue
+    result = train(tiny_config(data_file, tmp_path, max_steps=12))
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["precision"] == "bfloat16" and "CPU" not in run["machine"]["device"]
+    log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert result.final_loss < log[0]["loss"] - 0.5
