@@ -36,7 +36,7 @@ notebooks: setup
 	  ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; done
 
 # The course's small model (lesson 06 trains it; lessons 07-08 load it): from scratch on 12,800 Alpaca records,
-# about 25 minutes on 2 shared CPU cores. One thread: a second one mostly spin-waits on a busy 2-core machine.
+# 21 minutes on 2 shared CPU cores. One thread: a second one mostly spin-waits on a busy 2-core machine.
 course-model: setup
 	OMP_NUM_THREADS=1 $(VENV)/bin/alpaca-lessons train --model course --output-dir data/course_model \
 	  --limit 12800 --epochs 1 --effective-batch-size 32 --micro-batch-size 8 --learning-rate 3e-3 \
