@@ -298,6 +298,7 @@ def save_hf(state_dict: dict[str, torch.Tensor], config, tokenizer, folder: Path
         raise RuntimeError(f"state dict does not fit the config: missing {missing}, unexpected {unexpected}")
     shell.tie_weights()
     shell.config.dtype = dtype
+    shell.config.use_cache = True  # training turned the KV cache off; generation wants it back
     shell.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
 
