@@ -9,7 +9,8 @@ some of the language of the answers; it has none of the knowledge a pretrained L
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -97,6 +98,21 @@ def load_tokenizer(path: str | Path):
     return AutoTokenizer.from_pretrained(_local_folder(path, "tokenizer_config.json"), local_files_only=True)
 
 
+@contextmanager
+def quiet_progress() -> Iterator[None]:
+    """Hide transformers' own progress bars ("Loading weights", "Writing model shards") for a moment: for the
+    course's small models they are noise in a notebook, and they carry timings that differ on every run."""
+    from transformers.utils import logging
+
+    shown = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            logging.enable_progress_bar()
+
+
 def load_causal_lm(path: str | Path, *, dtype: torch.dtype | None = torch.float32,
                    attn_implementation: str = "sdpa") -> PreTrainedModel:
     """Any local Hugging Face causal LM folder (the course's model, a LLaMA-7B checkpoint, ...).
@@ -104,8 +120,9 @@ def load_causal_lm(path: str | Path, *, dtype: torch.dtype | None = torch.float3
     ``dtype=float32`` by default: it is what training updates, and bfloat16 checkpoints (the course's
     model is stored so, to stay small) are up-cast exactly.
     """
-    return AutoModelForCausalLM.from_pretrained(_local_folder(path), dtype=dtype,
-                                                attn_implementation=attn_implementation, local_files_only=True)
+    with quiet_progress():
+        return AutoModelForCausalLM.from_pretrained(_local_folder(path), dtype=dtype,
+                                                    attn_implementation=attn_implementation, local_files_only=True)
 
 
 def add_pad_token(tokenizer, model: PreTrainedModel) -> int:

@@ -61,6 +61,7 @@ from .modeling import (
     llama_config,
     load_causal_lm,
     load_tokenizer,
+    quiet_progress,
     train_tokenizer,
 )
 from .store import AppendOnlyStore
@@ -257,7 +258,9 @@ def apply_lora(model: torch.nn.Module, cfg: TrainConfig) -> torch.nn.Module:
 
     config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                         target_modules=list(cfg.lora_targets), bias="none", task_type="CAUSAL_LM")
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # peft 0.21 still calls a method transformers 5.23 renamed
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(model, config)
 
 
 # ---------------------------------------------------------------------------------------------- checkpoints
@@ -299,7 +302,8 @@ def save_hf(state_dict: dict[str, torch.Tensor], config, tokenizer, folder: Path
     shell.tie_weights()
     shell.config.dtype = dtype
     shell.config.use_cache = True  # training turned the KV cache off; generation wants it back
-    shell.save_pretrained(folder)
+    with quiet_progress():
+        shell.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
 
 
@@ -373,7 +377,9 @@ def _prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None):
         if checkpoint is not None:
             from peft import PeftModel
 
-            model = PeftModel.from_pretrained(model, checkpoint / "adapter", is_trainable=True)
+            with warnings.catch_warnings():  # as in apply_lora
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+                model = PeftModel.from_pretrained(model, checkpoint / "adapter", is_trainable=True)
         else:
             model = apply_lora(model, cfg)
     elif checkpoint is not None:

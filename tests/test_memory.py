@@ -135,6 +135,7 @@ def test_every_reported_outcome_is_predicted():
     assert len(REPORTED) == 7 and {r.outcome for r in REPORTED} == {"worked", "out of memory"}
     for case in REPORTED:
         assert case.predicted == case.outcome, case.label
+        assert sum(case.estimate.at_peak().values()) == pytest.approx(case.estimate.peak / 2**30)
 
 
 def test_memory_figure_and_exercises(tmp_path, monkeypatch):

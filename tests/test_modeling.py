@@ -64,3 +64,21 @@ def test_generate_answers_after_the_response_marker():
     answers = generate(model, tokenizer, tiny_records(2), max_new_tokens=5)
     assert len(answers) == 2 and all(isinstance(a, str) for a in answers)
     assert answers == generate(model, tokenizer, tiny_records(2), max_new_tokens=5)  # greedy: repeatable
+
+
+def test_the_committed_course_model_loads_and_is_what_its_run_says():
+    from alpaca_lessons.exercises import EXERCISES
+    from alpaca_lessons.modeling import course_model_dir
+    from alpaca_lessons.train import read_log, read_run
+
+    folder = course_model_dir()
+    model, tokenizer = load_causal_lm(folder), load_tokenizer(folder)
+    run = read_run(folder)
+    assert run["command"].startswith("alpaca-lessons train --model course")
+    assert count_parameters(model)[0] == run["parameters"] and model.dtype == torch.float32
+    assert model.config.hidden_size == 192 and len(tokenizer) == model.config.vocab_size == 4096
+    log = read_log(folder)
+    assert len(log) == run["total_steps"] and log[-1]["loss"] == run["result"]["final_loss"] < log[0]["loss"] - 2
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 8 * 2**20  # small enough to commit
+    hi = tokenizer("Hi there!", add_special_tokens=False)["input_ids"]
+    assert EXERCISES["06.learned_tokens"].solve() == len(hi) + 1
