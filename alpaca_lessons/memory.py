@@ -374,11 +374,15 @@ def measure_peak_cpu(setup: Setup, steps: int = 2) -> float:
     """Peak memory (bytes) of ``steps`` training steps of ``setup`` in a fresh CPU process, in float32.
 
     Method: a subprocess imports torch and transformers, warms up (a tiny model's forward, backward and
-    AdamW step, so libraries and thread pools are loaded), reads its resident set size, then builds the
-    model and trains on random tokens (no padding) with the course's loss. The peak resident set size
-    (``resource.getrusage(...).ru_maxrss``) minus the warmed-up baseline is the training's memory.
-    ``MALLOC_MMAP_THRESHOLD_=65536`` makes glibc map every large tensor on its own, so freed memory leaves
-    the resident set at once instead of lingering in the heap and inflating the peak.
+    AdamW step, so libraries and thread pools are loaded), resets the kernel's resident-set high-water mark
+    (``/proc/self/clear_refs``), reads its resident set size, then builds the model and trains on random
+    tokens (no padding) with the course's loss. The high-water mark (``VmHWM``) minus that baseline is the
+    training's memory. ``MALLOC_MMAP_THRESHOLD_=65536`` makes glibc map every large tensor on its own, so
+    freed memory leaves the resident set at once instead of lingering in the heap and inflating the peak.
+
+    Why not ``resource.getrusage(...).ru_maxrss``: Linux carries the parent's resident size at fork into the
+    child's ``ru_maxrss``, so a small run started from a big parent (a test session that has loaded the 52K)
+    reports the parent's size, not its own.
     """
     if setup.precision != "fp32" or setup.sharded or setup.cpu_offload:
         raise ValueError("measure_peak_cpu runs one float32 process on the CPU")
@@ -392,16 +396,16 @@ def measure_peak_cpu(setup: Setup, steps: int = 2) -> float:
 def _measure_here(setup: Setup, steps: int) -> float:
     """The body of ``measure_peak_cpu``, run inside the fresh process."""
     import gc
-    import resource
 
     import torch
 
     from .modeling import enable_activation_checkpointing
     from .sft import token_losses
 
-    def resident() -> int:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    def status_bytes(field: str) -> int:  # VmRSS (now) or VmHWM (the high-water mark), reported in kB
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith(field + ":"))
+        return int(line.split()[1]) * 1024
 
     def build(shape: ModelShape):
         from transformers import AutoModelForCausalLM
@@ -431,9 +435,11 @@ def _measure_here(setup: Setup, steps: int) -> float:
     warm = ModelShape(128, 32, 64, 1, 2, tied=setup.shape.tied)
     train(build(warm), warm, 2, 16)
     gc.collect()
-    baseline = resident()
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")  # the high-water mark restarts from the current resident size
+    baseline = status_bytes("VmRSS")
     train(build(setup.shape), setup.shape, setup.micro_batch, setup.seq_len)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline
+    return status_bytes("VmHWM") - baseline
 
 
 def measure_peak_cuda(setup: Setup, steps: int = 2) -> float:

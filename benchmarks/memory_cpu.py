@@ -16,8 +16,9 @@ from alpaca_lessons.memory import check_on_cpu
 from alpaca_lessons.results import write_result
 
 OUT = Path(__file__).resolve().parent / "results" / "memory_cpu.json"
-METHOD = ("peak RSS (getrusage ru_maxrss) of a fresh process minus its RSS after a warm-up; "
-          "MALLOC_MMAP_THRESHOLD_=65536, one thread, float32, AdamW, two steps on random tokens")
+METHOD = ("resident-set high-water mark (VmHWM, reset through /proc/self/clear_refs after a warm-up) of a fresh "
+          "process minus its resident size then; MALLOC_MMAP_THRESHOLD_=65536, one thread, float32, AdamW, "
+          "two steps on random tokens")
 
 
 def main() -> int:
