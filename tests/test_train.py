@@ -125,6 +125,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_exactly(data_file, tmp_pa
     process.send_signal(signal.SIGKILL)
     process.wait()
     stopped_at = int(latest_checkpoint(killed.output_dir).name.split("-")[1])
+    assert AutoModelForCausalLM.from_pretrained(latest_checkpoint(killed.output_dir)).config.model_type == "llama"
     result = train(killed)
     assert 0 < result.resumed_from == stopped_at < 30
     assert max_difference(Path(reference.output_dir), Path(killed.output_dir)) < 1e-6
@@ -206,3 +207,30 @@ def test_the_loop_trains_in_bfloat16_on_a_gpu(data_file, tmp_path):  # checked b
     assert run["precision"] == "bfloat16" and "CPU" not in run["machine"]["device"]
     log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     assert result.final_loss < log[0]["loss"] - 0.5
+
+
+def test_activation_checkpointing_changes_memory_not_the_result(data_file, tmp_path):
+    train(tiny_config(data_file, tmp_path / "plain", max_steps=3))
+    train(tiny_config(data_file, tmp_path / "checkpointed", max_steps=3, activation_checkpointing=True))
+    assert max_difference(tmp_path / "plain", tmp_path / "checkpointed") < 1e-6
+
+
+def test_cpu_offload_is_refused_without_gpus(data_file, tmp_path):
+    with pytest.raises(ValueError, match="needs torchrun on GPUs"):
+        train(tiny_config(data_file, tmp_path, cpu_offload=True))
+
+
+def test_any_local_model_folder_trains_and_gets_alpacas_pad_token(data_file, tmp_path):
+    from finetune_fixtures import tiny_tokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    from alpaca_lessons.modeling import build_model, llama_config, load_tokenizer
+
+    bare = PreTrainedTokenizerFast(tokenizer_object=tiny_tokenizer().backend_tokenizer, bos_token="<s>",
+                                   eos_token="</s>")  # like LLaMA's: no pad token
+    build_model(llama_config("tiny", len(bare)), seed=0).save_pretrained(tmp_path / "base")
+    bare.save_pretrained(tmp_path / "base")
+    result = train(tiny_config(data_file, tmp_path / "tuned", model=str(tmp_path / "base"), max_steps=2))
+    tuned = AutoModelForCausalLM.from_pretrained(tmp_path / "tuned")
+    assert tuned.get_input_embeddings().weight.shape[0] == tuned.config.vocab_size == len(bare) + 1
+    assert load_tokenizer(tmp_path / "tuned").pad_token == "[PAD]" and result.final_loss > 0
