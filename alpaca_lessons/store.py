@@ -2,8 +2,9 @@
 
 Generation, annotation and judging all write through it, so a crash, a kernel restart or a killed
 job loses at most the record being written, and a rerun resumes from what is on disk. A torn last
-line (the process died mid-write) is reported and skipped; any other malformed line is an error that
-names the file and line, because silently dropping data in the middle of a file would hide a bug.
+line (the process died mid-write) is reported and skipped when reading, and cut off before the next
+append, so a resumed job never buries it mid-file; any other malformed line is an error that names the
+file and line, because silently dropping data in the middle of a file would hide a bug.
 """
 
 from __future__ import annotations
@@ -66,12 +67,34 @@ class AppendOnlyStore:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-        with self.path.open("a+b") as f:
-            if f.tell() > 0:
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":  # a torn line: start a fresh one rather than glue onto it
-                    text = "\n" + text
+        with self.path.open("r+b" if self.path.exists() else "w+b") as f:
+            self._drop_torn_tail(f)
+            f.seek(0, os.SEEK_END)
             f.write(text.encode("utf-8"))
             f.flush()
             if self.fsync:
                 os.fsync(f.fileno())
+
+    def _drop_torn_tail(self, f) -> None:
+        """Cut a torn last line (a write that never finished) before appending after it.
+
+        Gluing new records onto it, or starting a fresh line after it, would leave a malformed line in
+        the middle of the file, which ``read`` rightly refuses; the torn record was never complete, so
+        dropping it loses nothing that was ever stored.
+        """
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) == b"\n":
+            return
+        position, chunk = size, b""
+        while position > 0 and b"\n" not in chunk:
+            step = min(65536, position)
+            position -= step
+            f.seek(position)
+            chunk = f.read(step)
+        keep = position + chunk.rfind(b"\n") + 1 if b"\n" in chunk else 0
+        warnings.warn(f"{self.path}: torn last record ({size - keep} bytes, no newline) dropped before appending",
+                      stacklevel=3)
+        f.truncate(keep)
