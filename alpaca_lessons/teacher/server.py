@@ -18,6 +18,7 @@ import json
 import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -86,7 +87,8 @@ class TeacherServer:
 
     def start(self) -> TeacherServer:
         """Serve in a background thread; returns at once."""
-        self._thread = threading.Thread(target=self._http.serve_forever, name="teacher-server", daemon=True)
+        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), name="teacher-server",
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -187,7 +189,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         teacher = self.server.teacher
-        if self.path.rstrip("/") == "/v1/models":
+        if not teacher.authorized(self.headers.get("Authorization")):
+            self._send(401, RequestError(401, "Incorrect API key provided.", code="invalid_api_key").body())
+        elif self.path.rstrip("/") == "/v1/models":
             self._send(200, teacher.models())
         elif self.path == f"/v1/models/{teacher.model.name}":
             self._send(200, teacher._model_card())
@@ -208,25 +212,28 @@ class _Handler(BaseHTTPRequestHandler):
                 raise RequestError(401, "Incorrect API key provided.", code="invalid_api_key")
             if self.path not in ("/v1/completions", "/v1/chat/completions"):
                 raise RequestError(404, f"no route POST {self.path}")
-            self._send(200, teacher.answer(self.path, body))
+            answer = teacher.answer(self.path, body)
         except RequestError as exc:
             teacher.count(f"status {exc.status}")
             self._send(exc.status, exc.body())
         except Exception as exc:  # a bug or a model failure: still an OpenAI-shaped 500, never a dropped socket
             teacher.count("status 500")
             if teacher.verbose:
-                import traceback
-
                 traceback.print_exc()
             self._send(500, RequestError(500, f"{type(exc).__name__}: {exc}", "server_error").body())
+        else:
+            self._send(200, answer)
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout): nobody to answer
+            self.close_connection = True
 
 
 # Request parsing -------------------------------------------------------------------------------------
