@@ -2,8 +2,9 @@
 
 Request ``i`` samples its examples with ``random.Random(f"{seed}:{i}")`` (only from the seeds, never
 from generated tasks) and asks the teacher with ``seed`` derived from ``i``. Up to ``concurrency``
-requests are in flight, but replies are applied strictly in request order, so the pool grows the same
-way and the output is byte-identical at any concurrency.
+requests are in flight (and a few more wait their turn, so one slow reply does not idle the rest), but
+replies are applied strictly in request order, so the pool grows the same way and the output is
+byte-identical at any concurrency.
 
 Two append-only files: ``<out>.jsonl`` holds the kept tasks (Alpaca's fields, the most similar pool
 instructions and where each task came from); ``<out>.requests.jsonl`` logs the run's settings and then
@@ -35,6 +36,7 @@ from .profiles import Profile, get_profile
 
 ALPACA_STOP = ("\n20", "20.", "20.")  # Alpaca's stop sequences, the duplicate included
 RESUME_KEYS = ("profile", "seed", "num_prompt_instructions", "request_batch_size", "n", "threshold")
+LOOKAHEAD = 4  # requests queued per slot of concurrency: replies may wait for an earlier one to be applied
 
 
 @dataclass(frozen=True)
@@ -208,10 +210,17 @@ class _Run:
         window: dict[int, tuple[asyncio.Task, list[list[str]], float]] = {}
         send = apply = self.next_request
         sending = status is None
+        slots = asyncio.Semaphore(config.concurrency)
+
+        async def ask(prompts: list[str], index: int) -> Reply:
+            async with slots:
+                return await session.complete(prompts, config.sampling(), n=config.n,
+                                              seed=config.teacher_seed(index), logit_bias=config.logit_bias)
+
         try:
             async with self.teacher.session() as session:
                 while status is None:
-                    while sending and len(window) < config.concurrency:
+                    while sending and len(window) < config.concurrency * LOOKAHEAD:
                         if limit is not None and send >= limit:
                             sending = False
                             break
@@ -221,9 +230,7 @@ class _Run:
                         if config.max_cost is not None and committed > config.max_cost:
                             sending = False
                             break
-                        call = session.complete(prompts, config.sampling(), n=config.n,
-                                                seed=config.teacher_seed(send), logit_bias=config.logit_bias)
-                        window[send] = (asyncio.ensure_future(call), ids, worst)
+                        window[send] = (asyncio.ensure_future(ask(prompts, send)), ids, worst)
                         send += 1
                     if apply not in window:
                         status = self._why_stopped(limit, apply)
