@@ -97,3 +97,12 @@ def test_run_sync_works_inside_a_running_event_loop():
         return run_sync(asyncio.sleep(0, result="ran"))
 
     assert asyncio.run(inside()) == "ran"
+
+
+def test_the_cli_refuses_a_remote_teacher_without_the_flag(tmp_path, capsys):
+    from alpaca_lessons.cli import main
+
+    code = main(["generate", "--output", str(tmp_path / "t.jsonl"), "--base-url", "https://api.example.com/v1",
+                 "--model", "gpt-4o-mini", "--no-progress"])
+    assert code == 2 and "--real-teacher" in capsys.readouterr().out
+    assert not (tmp_path / "t.jsonl").exists()
