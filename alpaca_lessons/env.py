@@ -38,3 +38,18 @@ def report(packages: tuple[str, ...] = COURSE_PACKAGES) -> None:
     for name, version in versions(packages).items():
         print(f"{name:>14}  {version}")
     print(f"{'hardware':>14}  {hardware()}")
+
+
+def package_map() -> dict[str, str]:
+    """Each module of ``alpaca_lessons`` and the first paragraph of its docstring: what it is for."""
+    import importlib
+    import pkgutil
+
+    import alpaca_lessons
+
+    found = {}
+    for info in sorted(pkgutil.iter_modules(alpaca_lessons.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"alpaca_lessons.{info.name}")
+        first_paragraph = (module.__doc__ or "").strip().split("\n\n")[0]
+        found[info.name] = " ".join(first_paragraph.split())
+    return found

@@ -97,12 +97,17 @@ def _same(answer: Any, expected: Any) -> bool:
     return answer == expected
 
 
-def check(exercise_id: str, answer: Any) -> bool:
-    """Print whether ``answer`` is right (with a hint if not) and return it as a bool."""
+def is_correct(exercise_id: str, answer: Any) -> bool:
+    """Whether ``answer`` is the computed answer (strings compare case- and space-insensitively)."""
+    return answer is not None and _same(answer, EXERCISES[exercise_id].solve())
+
+
+def check(exercise_id: str, answer: Any) -> None:
+    """Print the verdict on ``answer``: correct, a hint, or a reminder to answer."""
     exercise = EXERCISES[exercise_id]
     if answer is None:
         print(f"[{exercise_id}] {exercise.question}\n  not answered yet: replace None with your answer.")
-        return False
-    right = _same(answer, exercise.solve())
-    print(f"[{exercise_id}] " + ("correct!" if right else f"not quite. Hint: {exercise.hint}"))
-    return right
+    elif is_correct(exercise_id, answer):
+        print(f"[{exercise_id}] correct!")
+    else:
+        print(f"[{exercise_id}] not quite. Hint: {exercise.hint}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib
 
-from .paths import figures_dir
+from .paths import figures_dir, project_root
 
 matplotlib.rcParams.update({
     "figure.dpi": 100,
@@ -24,10 +24,16 @@ matplotlib.rcParams.update({
 
 
 def save_figure(fig, name: str) -> Path:
-    """Save ``fig`` as ``figures/<name>.png`` (no timestamp in the file, so reruns are byte-stable)."""
+    """Save ``fig`` as ``figures/<name>.png`` (no timestamp in the file, so reruns are byte-stable).
+
+    Returns the path relative to the project when the figure lands inside it, so notebooks print the
+    same thing on every machine."""
     path = figures_dir() / f"{name}.png"
     fig.savefig(path, metadata={"Software": None})
-    return path
+    try:
+        return path.relative_to(project_root())
+    except ValueError:
+        return path
 
 
 def histograms(series: dict[str, Sequence[float]], *, bins: int = 30, xlabel: str = "", title: str = ""):

@@ -151,6 +151,14 @@ def token_budget(prompt: str, max_tokens: int = 3072, context: int = DAVINCI_003
     return TokenBudget(count_tokens(prompt), max_tokens, context)
 
 
+def request_token_counts(seeds: Sequence[SeedTask], n: int = 200, *, variant: str = "alpaca", k: int = 3,
+                         seed: int = 0) -> list[int]:
+    """Prompt tokens of ``n`` requests sampled as Alpaca samples them (one ``Random(seed)`` stream)."""
+    rng = random.Random(seed)
+    header, fmt = generation_prompt(variant), request_format(variant)
+    return [count_tokens(encode_request(header, sample_examples(seeds, k, rng), fmt)) for _ in range(n)]
+
+
 # The two training templates of Alpaca's train.py (PROMPT_DICT); the response follows "### Response:".
 TEMPLATE_WITH_INPUT = (
     "Below is an instruction that describes a task, paired with an input that provides further context. "

@@ -61,3 +61,10 @@ def summarize(tasks: Sequence[SeedTask], length: Callable[[str], int] = words) -
         output_lengths=tuple(length(i.output) for i in first),
         unit=length.__name__,
     )
+
+
+def paired_by_name(first: Sequence[SeedTask], second: Sequence[SeedTask]) -> list[tuple[SeedTask, SeedTask]]:
+    """Tasks of ``second`` that keep the id and name of a task in ``first`` (BELLE kept Self-Instruct's),
+    as (first, second) pairs in ``second``'s order."""
+    by_id = {t.id: t for t in first}
+    return [(by_id[t.id], t) for t in second if t.id in by_id and by_id[t.id].name == t.name]

@@ -2,9 +2,10 @@
 
 Generation, annotation and judging all write through it, so a crash, a kernel restart or a killed
 job loses at most the record being written, and a rerun resumes from what is on disk. A torn last
-line (the process died mid-write) is reported and skipped when reading, and cut off before the next
-append, so a resumed job never buries it mid-file; any other malformed line is an error that names the
-file and line, because silently dropping data in the middle of a file would hide a bug.
+line (the process died mid-write) is reported and skipped; any other malformed line is an error that
+names the file and line, because silently dropping data in the middle of a file would hide a bug.
+The next append moves a torn line to ``<file>.torn`` (kept as evidence, never parsed) so that the
+store itself holds only complete records.
 """
 
 from __future__ import annotations
@@ -67,34 +68,34 @@ class AppendOnlyStore:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-        with self.path.open("r+b" if self.path.exists() else "w+b") as f:
-            self._drop_torn_tail(f)
-            f.seek(0, os.SEEK_END)
+        with self.path.open("a+b") as f:
+            self._set_torn_line_aside(f)
             f.write(text.encode("utf-8"))
             f.flush()
             if self.fsync:
                 os.fsync(f.fileno())
 
-    def _drop_torn_tail(self, f) -> None:
-        """Cut a torn last line (a write that never finished) before appending after it.
-
-        Gluing new records onto it, or starting a fresh line after it, would leave a malformed line in
-        the middle of the file, which ``read`` rightly refuses; the torn record was never complete, so
-        dropping it loses nothing that was ever stored.
-        """
-        size = f.seek(0, os.SEEK_END)
-        if size == 0:
+    def _set_torn_line_aside(self, f) -> None:
+        """If the file ends mid-line (a crash during a write), move that fragment to ``.torn``."""
+        end = f.seek(0, os.SEEK_END)
+        if end == 0:
             return
-        f.seek(-1, os.SEEK_END)
+        f.seek(end - 1)
         if f.read(1) == b"\n":
             return
-        position, chunk = size, b""
-        while position > 0 and b"\n" not in chunk:
-            step = min(65536, position)
-            position -= step
-            f.seek(position)
-            chunk = f.read(step)
-        keep = position + chunk.rfind(b"\n") + 1 if b"\n" in chunk else 0
-        warnings.warn(f"{self.path}: torn last record ({size - keep} bytes, no newline) dropped before appending",
-                      stacklevel=3)
-        f.truncate(keep)
+        start = end
+        while start > 0:  # walk back to the last newline, a block at a time
+            block = min(start, 1 << 16)
+            f.seek(start - block)
+            cut = f.read(block).rfind(b"\n")
+            if cut >= 0:
+                start = start - block + cut + 1
+                break
+            start -= block
+        f.seek(start)
+        fragment = f.read()
+        with open(f"{self.path}.torn", "ab") as torn:
+            torn.write(fragment + b"\n")
+        f.truncate(start)
+        warnings.warn(f"{self.path}: an incomplete last record ({len(fragment)} bytes) was moved to "
+                      f"{self.path}.torn before appending", stacklevel=3)

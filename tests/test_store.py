@@ -1,6 +1,6 @@
-"""The append-only store: records survive, a torn last line is skipped and then cut before appending."""
+"""The append-only store: nothing written is lost, a torn last line is reported and skipped."""
 
-import json
+from __future__ import annotations
 
 import pytest
 
@@ -8,38 +8,36 @@ from alpaca_lessons.data import DataError
 from alpaca_lessons.store import AppendOnlyStore
 
 
-def test_append_and_read_back_in_order(tmp_path):
-    store = AppendOnlyStore(tmp_path / "a.jsonl")
-    store.append({"i": 1})
-    store.extend([{"i": 2}, {"i": 3, "text": "中文"}])
-    assert store.read() == [{"i": 1}, {"i": 2}, {"i": 3, "text": "中文"}]
-    assert (tmp_path / "a.jsonl").read_text(encoding="utf-8").count("\n") == 3
+def test_append_and_read_back(tmp_path):
+    store = AppendOnlyStore(tmp_path / "sub" / "s.jsonl")
+    assert store.read() == []
+    store.append({"a": 1})
+    store.extend([{"a": 2}, {"b": "é"}])
+    assert store.read() == [{"a": 1}, {"a": 2}, {"b": "é"}]
+    assert len(AppendOnlyStore(tmp_path / "sub" / "s.jsonl")) == 3  # a new handle sees the same file
 
 
-def test_torn_last_line_is_skipped_then_cut_before_the_next_append(tmp_path):
-    path = tmp_path / "a.jsonl"
+def test_each_append_is_on_disk_before_it_returns(tmp_path):
+    path = tmp_path / "s.jsonl"
+    store = AppendOnlyStore(path, fsync=True)
+    store.append({"n": 1})
+    assert path.read_text() == '{"n": 1}\n'
+
+
+def test_torn_last_line_is_warned_about_skipped_and_set_aside(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"n": 1}\n{"n": 2}\n{"n": 3, "tex')  # the process died mid-write
     store = AppendOnlyStore(path)
-    store.extend([{"i": 1}, {"i": 2}])
-    with path.open("a", encoding="utf-8") as f:
-        f.write('{"i": 3, "tex')  # a writer killed mid-line
-    with pytest.warns(UserWarning, match="incomplete last record"):
-        assert store.read() == [{"i": 1}, {"i": 2}]
-    with pytest.warns(UserWarning, match="torn last record"):
-        store.append({"i": 4})
-    assert store.read() == [{"i": 1}, {"i": 2}, {"i": 4}]
-    assert path.read_text(encoding="utf-8") == "".join(json.dumps({"i": i}) + "\n" for i in (1, 2, 4))
+    with pytest.warns(UserWarning, match=r"s\.jsonl:3: incomplete last record skipped"):
+        assert store.read() == [{"n": 1}, {"n": 2}]
+    with pytest.warns(UserWarning, match=r"moved to .*s\.jsonl\.torn"):
+        store.append({"n": 4})
+    assert store.read() == [{"n": 1}, {"n": 2}, {"n": 4}]
+    assert (tmp_path / "s.jsonl.torn").read_text() == '{"n": 3, "tex\n'  # kept as evidence
 
 
-def test_a_file_that_is_one_torn_line_becomes_empty_then_appends(tmp_path):
-    path = tmp_path / "a.jsonl"
-    path.write_text('{"i": 1')
-    with pytest.warns(UserWarning, match="torn last record"):
-        AppendOnlyStore(path).append({"i": 2})
-    assert AppendOnlyStore(path).read() == [{"i": 2}]
-
-
-def test_malformed_line_in_the_middle_names_file_and_line(tmp_path):
-    path = tmp_path / "a.jsonl"
-    path.write_text('{"i": 1}\nnot json\n{"i": 3}\n')
-    with pytest.raises(DataError, match=r"a\.jsonl:2: malformed JSON line"):
+def test_corrupt_line_in_the_middle_is_an_error(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"n": 1}\nnot json\n{"n": 3}\n')
+    with pytest.raises(DataError, match=r"s\.jsonl:2: malformed JSON line"):
         AppendOnlyStore(path).read()

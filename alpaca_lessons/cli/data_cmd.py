@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..data import DATASETS, get_dataset, locate, mirror_dir, verify_all
-from ..data.registry import cache_dir
+from ..data import get_dataset, locate, mirror_dir, verify_all
+from ..data.registry import cache_dir, catalog
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,9 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     print(f"mirror: {mirror_dir() or '(not set: $ALPACA_LESSONS_DATA)'}\ncache:  {cache_dir()}\n")
-    for d in DATASETS:
-        records = "text" if d.records is None else f"{d.records} records"
-        print(f"{d.name:<50} {records:<14} {d.license:<12} {d.url}")
+    print("\n".join(catalog()))
     return 0
 
 

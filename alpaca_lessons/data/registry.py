@@ -150,6 +150,15 @@ def get_dataset(name: str) -> Dataset:
         raise DataError(f"unknown data set {name!r}; known: {', '.join(sorted(_BY_NAME))}") from None
 
 
+def catalog() -> list[str]:
+    """One aligned line per data set: name, size in records, license, canonical URL."""
+    lines = []
+    for d in DATASETS:
+        records = "text" if d.records is None else f"{d.records} records"
+        lines.append(f"{d.name:<50} {records:<14} {d.license:<12} {d.url}")
+    return lines
+
+
 def mirror_dir() -> Path | None:
     """The configured mirror directory, or None when ``$ALPACA_LESSONS_DATA`` is unset."""
     value = os.environ.get(MIRROR_ENV)
