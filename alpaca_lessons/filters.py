@@ -59,7 +59,7 @@ class Rules:
     banned_prefixes: tuple[str, ...] = ("Write a program",)
     punctuation: str = string.punctuation
     ascii_first: bool = True
-    _patterns: dict = field(default_factory=dict, repr=False, compare=False)
+    _patterns: dict = field(default_factory=dict, repr=False, compare=False)  # compiled once per Rules
 
     @property
     def unit(self) -> str:
@@ -67,21 +67,23 @@ class Rules:
         return self.length.__name__
 
     def block_pattern(self, number: int) -> re.Pattern:
-        """The regex that splits block ``number`` into its three labelled fields (7 parts)."""
+        """The regex that splits block ``number`` into its three labelled fields (7 parts; Alpaca's)."""
         if number not in self._patterns:
             labels = "|".join(re.escape(x) for x in (self.fmt.instruction, self.fmt.input, self.fmt.output))
             self._patterns[number] = re.compile(rf"{number}\.{self.label_gap}({labels})[{re.escape(self.colons)}]")
         return self._patterns[number]
 
     def blacklisted(self, instruction: str) -> str | None:
-        """The first blacklisted word found in ``instruction`` (case-insensitive), or None."""
-        for word in self.blacklist:
-            if self.whole_words:
-                if re.search(rf"\b({re.escape(word)})\b", instruction, flags=re.IGNORECASE):
-                    return word
-            elif word.lower() in instruction.lower():
-                return word
-        return None
+        """The first blacklisted word found in ``instruction`` (case-insensitive), or None.
+
+        Whole words are Alpaca's ``\\b(word)\\b`` test, all words in one regex; otherwise substrings."""
+        if not self.whole_words:
+            return next((w for w in self.blacklist if w.lower() in instruction.lower()), None)
+        if "blacklist" not in self._patterns:
+            words = "|".join(re.escape(w) for w in self.blacklist)
+            self._patterns["blacklist"] = re.compile(rf"\b({words})\b", flags=re.IGNORECASE)
+        found = self._patterns["blacklist"].search(instruction)
+        return found.group(1).lower() if found else None
 
 
 ALPACA_RULES = Rules()

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
+
+import pytest
 
 from alpaca_lessons.teacher import REPLAY_MODEL, FaultPlan, ReplayModel, Teacher, TeacherServer
 
 ALPACA_STOP = ("\n20", "20.", "20.")
+
+# Module-scoped fixtures read the real data before conftest's function-scoped `real_data` could skip them, so
+# these modules find the mirror the same way (the variable, else ../shared/data beside the checkout) up front.
+_BESIDE = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get("ALPACA_LESSONS_DATA") and _BESIDE.is_dir():
+    os.environ["ALPACA_LESSONS_DATA"] = str(_BESIDE)
+needs_mirror = pytest.mark.skipif(not Path(os.environ.get("ALPACA_LESSONS_DATA") or "/nonexistent").is_dir(),
+                                  reason="no data mirror: set ALPACA_LESSONS_DATA")
 
 
 @lru_cache(maxsize=1)

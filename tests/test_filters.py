@@ -31,8 +31,8 @@ def davinci_reply(records, first=4, end="\n###"):
     return text + end
 
 
-@pytest.fixture(scope="module")
-def real_tasks():
+@pytest.fixture
+def real_tasks(real_data):
     return read_records("alpaca_data")[100:116]
 
 
@@ -139,7 +139,7 @@ def test_each_belle_rule(instruction, reason):
     assert (rejection.reason if rejection else None) == reason
 
 
-def test_alpacas_rules_would_drop_every_chinese_seed():
+def test_alpacas_rules_would_drop_every_chinese_seed(real_data):
     # Without spaces a Chinese instruction is one "word" (too short); the rest fail the ASCII-first rule.
     seeds = read_seed_tasks("belle_seed_tasks")
     verdicts = [check_instruction(t.instruction, ALPACA_RULES) for t in seeds]
@@ -148,6 +148,6 @@ def test_alpacas_rules_would_drop_every_chinese_seed():
     assert check_instruction("用 三 句 话 介 绍 长 城", ALPACA_RULES).reason == NON_ASCII_FIRST
 
 
-def test_every_released_alpaca_task_passes_the_rules():
+def test_every_released_alpaca_task_passes_the_rules(real_data):
     failures = [(r.instruction, rej) for r in read_records("alpaca_data") if (rej := check_instruction(r.instruction))]
     assert failures == []

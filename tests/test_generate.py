@@ -4,7 +4,7 @@ import json
 from collections import Counter
 
 import pytest
-from teacher_helpers import replay_model, replay_server, teacher
+from teacher_helpers import needs_mirror, replay_model, replay_server, teacher
 
 from alpaca_lessons.data import DataError, read_seed_tasks
 from alpaca_lessons.filters import REASONS, TOO_SIMILAR
@@ -28,6 +28,8 @@ from alpaca_lessons.teacher import FaultPlan, Teacher
 
 # small for testing speed: one prompt per request and short replies (a few tasks each)
 SMALL = GenerationConfig(num_tasks=30, request_batch_size=1, max_tokens=400)
+
+pytestmark = needs_mirror
 
 
 def run(server, path, config=SMALL, **options):

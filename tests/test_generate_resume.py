@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from teacher_helpers import replay_server, teacher
+from teacher_helpers import needs_mirror, replay_server, teacher
 
 from alpaca_lessons.generate import GenerationConfig, generate, log_path
 from alpaca_lessons.store import AppendOnlyStore
@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-test-SECRET-7f3a9"
 # small for testing speed: one prompt per request, about five tasks per reply
 OPTIONS = {"num_tasks": 120, "request_batch_size": 1, "max_tokens": 600, "concurrency": 2}
+
+pytestmark = needs_mirror
 
 
 def cli(output: Path, base_url: str) -> list[str]:

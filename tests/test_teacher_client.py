@@ -4,14 +4,17 @@ import asyncio
 from collections import Counter
 
 import pytest
-from teacher_helpers import ALPACA_STOP, replay_server, teacher
+from teacher_helpers import ALPACA_STOP, needs_mirror, replay_server, teacher
 
 from alpaca_lessons.data import read_seed_tasks
 from alpaca_lessons.prompts import build_request
 from alpaca_lessons.teacher import FaultPlan, Sampling, Teacher, TeacherError, run_sync
 
-SEEDS = read_seed_tasks()
-PROMPTS = [build_request(SEEDS, seed=i) for i in range(5)]
+
+@pytest.fixture(scope="module")
+def prompts():
+    seeds = read_seed_tasks()
+    return [build_request(seeds, seed=i) for i in range(5)]
 
 
 def test_a_remote_endpoint_needs_explicit_consent(monkeypatch):
@@ -27,25 +30,27 @@ def test_a_remote_endpoint_needs_explicit_consent(monkeypatch):
         Teacher("http://127.0.0.1:8000", "llama")
 
 
-def test_the_key_stays_out_of_reprs_and_errors(monkeypatch):
+@needs_mirror
+def test_the_key_stays_out_of_reprs_and_errors(monkeypatch, prompts):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-live-SECRET-1234")
     remote = Teacher.from_env("gpt-4o-mini", allow_remote=True)
     assert "SECRET" not in repr(remote) and "SECRET" not in str(remote)
     with replay_server(api_key="sk-live-SECRET-1234") as server:
         wrong = teacher(server, api_key="sk-wrong-OTHER-99")
         with pytest.raises(TeacherError) as caught:
-            wrong.ask(PROMPTS[:1], Sampling(5))
+            wrong.ask(prompts[:1], Sampling(5))
         assert "401" in str(caught.value) and "OTHER" not in str(caught.value)
         right = teacher(server, api_key="sk-live-SECRET-1234")
-        assert right.ask(PROMPTS[:1], Sampling(5)).choices
+        assert right.ask(prompts[:1], Sampling(5)).choices
 
 
-def test_completions_send_the_batch_as_one_request_and_chat_one_per_prompt():
+@needs_mirror
+def test_completions_send_the_batch_as_one_request_and_chat_one_per_prompt(prompts):
     sampling = Sampling(3072, stop=ALPACA_STOP)
     with replay_server() as server:
-        batch = teacher(server).ask(PROMPTS, sampling, seed=100, logit_bias={"50256": -100})
+        batch = teacher(server).ask(prompts, sampling, seed=100, logit_bias={"50256": -100})
         assert server.stats["completions"] == 1
-        chat = teacher(server, api="chat").ask(PROMPTS, sampling, seed=100)
+        chat = teacher(server, api="chat").ask(prompts, sampling, seed=100)
         assert server.stats["chat"] == 5
     assert [[c.text for c in g] for g in chat.choices] == [[c.text for c in g] for g in batch.choices]
     assert (chat.prompt_tokens, chat.completion_tokens) == (batch.prompt_tokens, batch.completion_tokens)
@@ -53,9 +58,10 @@ def test_completions_send_the_batch_as_one_request_and_chat_one_per_prompt():
     assert batch.attempts == 1 and not batch.retries and batch.error is None
 
 
-def test_429s_and_500s_are_retried_and_counted():
+@needs_mirror
+def test_429s_and_500s_are_retried_and_counted(prompts):
     with replay_server(FaultPlan(rate=0.5, kinds=("429", "500"), seed=3)) as server:
-        replies = [teacher(server, max_attempts=20).ask(PROMPTS[:1], Sampling(20), seed=i) for i in range(20)]
+        replies = [teacher(server, max_attempts=20).ask(prompts[:1], Sampling(20), seed=i) for i in range(20)]
         injected = server.faults.injected
     retries = sum((r.retries for r in replies), start=Counter())
     assert retries == {"rate limit (429)": injected["429"], "server error (500)": injected["500"]}
@@ -64,25 +70,28 @@ def test_429s_and_500s_are_retried_and_counted():
     assert all(r.error is None and len(r.choices) == 1 for r in replies)
 
 
-def test_a_request_that_fails_every_attempt_is_reported_not_dropped():
+@needs_mirror
+def test_a_request_that_fails_every_attempt_is_reported_not_dropped(prompts):
     with replay_server(FaultPlan(rate=1.0, kinds=("500",))) as server:
-        reply = teacher(server, max_attempts=3).ask(PROMPTS[:2], Sampling(20))
+        reply = teacher(server, max_attempts=3).ask(prompts[:2], Sampling(20))
     assert reply.error.startswith("server error (500)") and "after 3 attempts" in reply.error
     assert reply.attempts == 3 and reply.retries == {"server error (500)": 2} and reply.choices == []
 
 
-def test_timeouts_are_retried():
+@needs_mirror
+def test_timeouts_are_retried(prompts):
     with replay_server(FaultPlan(rate=0.5, kinds=("slow",), slow_seconds=1.0, seed=2)) as server:
-        replies = [teacher(server, timeout=0.4, max_attempts=10).ask(PROMPTS[:1], Sampling(10), seed=i)
+        replies = [teacher(server, timeout=0.4, max_attempts=10).ask(prompts[:1], Sampling(10), seed=i)
                    for i in range(6)]
         slow = server.faults.injected["slow"]
     assert slow > 0 and sum(r.retries["timeout"] for r in replies) == slow
     assert all(r.choices for r in replies)
 
 
-def test_too_little_room_cuts_max_tokens_by_a_fifth_as_alpaca_did():
+@needs_mirror
+def test_too_little_room_cuts_max_tokens_by_a_fifth_as_alpaca_did(prompts):
     with replay_server() as server:
-        reply = teacher(server).ask([PROMPTS[0]], Sampling(4000, stop=ALPACA_STOP))
+        reply = teacher(server).ask([prompts[0]], Sampling(4000, stop=ALPACA_STOP))
     assert reply.context_cuts == 1 and reply.max_tokens == 3200 and reply.choices[0][0].text
 
 

@@ -6,13 +6,16 @@ import sys
 
 import openai
 import pytest
-from teacher_helpers import ALPACA_STOP
+from teacher_helpers import ALPACA_STOP, needs_mirror
 
 from alpaca_lessons.data import read_seed_tasks
 from alpaca_lessons.teacher import TeacherServer
 from alpaca_lessons.teacher.local import LocalModel
 
 PROMPT = "1. Instruction: Name three rivers.\n1. Input:\n<noinput>\n1. Output:\n"
+
+
+pytestmark = needs_mirror  # the tokenizer is trained on the seed tasks
 
 
 @pytest.fixture(scope="module")

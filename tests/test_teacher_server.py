@@ -2,14 +2,14 @@
 
 import openai
 import pytest
-from teacher_helpers import ALPACA_STOP, replay_model, replay_server
+from teacher_helpers import ALPACA_STOP, needs_mirror, replay_model, replay_server
 
 from alpaca_lessons.data import read_seed_tasks
 from alpaca_lessons.filters import parse_reply
 from alpaca_lessons.prompts import build_request, count_tokens
 from alpaca_lessons.teacher import REPLAY_MODEL, FaultPlan
 
-SEEDS = read_seed_tasks()
+pytestmark = needs_mirror
 
 
 def client(server, **options):
@@ -24,7 +24,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def prompts():
-    return [build_request(SEEDS, seed=i) for i in range(3)]
+    return [build_request(read_seed_tasks(), seed=i) for i in range(3)]
 
 
 def test_models_says_what_the_replay_is(server):
@@ -77,7 +77,7 @@ def test_any_stop_sequence_ends_the_reply(server, prompts):
 
 
 def test_the_prompt_numbering_decides_where_the_reply_starts(server):
-    prompt = build_request(SEEDS, k=5, seed=0)  # ends with "6. Instruction:"
+    prompt = build_request(read_seed_tasks(), k=5, seed=0)  # ends with "6. Instruction:"
     answer = client(server).completions.create(model=REPLAY_MODEL, prompt=prompt, max_tokens=2500,
                                                stop=list(ALPACA_STOP), seed=0)
     assert [b.number for b in parse_reply(answer.choices[0].text, "stop", 6)] == list(range(6, 20))
