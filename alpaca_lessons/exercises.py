@@ -71,6 +71,37 @@ def _alpaca_records() -> int:
     return get_dataset("alpaca_data").records
 
 
+def _handwritten_kept() -> int:
+    from .generate import ALPACA, judge_reply
+    from .generate.handwritten import ENGLISH
+    from .novelty import NoveltyFilter
+
+    pool = NoveltyFilter([t.instruction for t in ALPACA.seed_tasks()], tokenizer=ALPACA.tokenizer)
+    verdicts = judge_reply(ENGLISH.text, ENGLISH.finish_reason, ENGLISH.first_number, ALPACA.rules, pool)
+    return sum(v.kept for v in verdicts)
+
+
+def _hash_map_verdict() -> str:
+    from .filters import check_instruction
+
+    rejection = check_instruction("Explain how a hash map stores its keys.")
+    return rejection.reason if rejection else "kept"
+
+
+def _chinese_false_duplicates() -> int:
+    from .data import read_seed_tasks
+    from .generate import near_duplicates
+    from .novelty import rouge_tokens
+
+    return len(near_duplicates([t.instruction for t in read_seed_tasks("belle_seed_tasks")], rouge_tokens))
+
+
+def _davinci_cost() -> float:
+    from .generate import DAVINCI_003
+
+    return round(DAVINCI_003.cost(1_000, 1_000), 4)
+
+
 EXERCISES: dict[str, Exercise] = {
     "00.license": Exercise("Which license covers the Alpaca 52K data (and any model trained on it)?",
                            _alpaca_license, "Look at `alpaca-lessons data list` or the NOTICE file."),
@@ -88,6 +119,15 @@ EXERCISES: dict[str, Exercise] = {
                           "The teacher continues the list at the next number."),
     "02.largest_prompt": Exercise("With max_tokens=3072, how many prompt tokens fit text-davinci-003's window?",
                                   _largest_prompt, "prompt + max_tokens <= 4097."),
+    "03.handwritten_kept": Exercise("How many tasks of the hand-written English reply pass every filter?",
+                                    _handwritten_kept, "Run `judge_reply` on it against a pool of the 175 seeds."),
+    "03.hash_map": Exercise("What happens to 'Explain how a hash map stores its keys.'? ('kept' or the reason)",
+                            _hash_map_verdict, "Look at Alpaca's blacklist, and remember it matches whole words."),
+    "03.chinese_false_duplicates": Exercise(
+        "Fed in order, how many of BELLE's 175 seed instructions would rouge-score's tokens reject as near-duplicates?",
+        _chinese_false_duplicates, "`near_duplicates(instructions, rouge_tokens)`: count what it returns."),
+    "03.davinci_cost": Exercise("In dollars, what did 1,000 prompt + 1,000 completion tokens of text-davinci-003 cost?",
+                                _davinci_cost, "$0.02 per 1K tokens, prompt and completion alike."),
 }
 
 

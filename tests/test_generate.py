@@ -87,6 +87,26 @@ def test_the_same_output_at_concurrency_1_and_8(tmp_path, reference):
     assert (tmp_path / "c8.jsonl").read_bytes() == expected
 
 
+def test_requests_in_flight_at_the_end_are_paid_for_but_not_applied(tmp_path, reference):
+    _, expected = reference
+    path = tmp_path / "t.jsonl"
+    with replay_server(FaultPlan(rate=0.3, kinds=("429",), seed=4)) as server:
+        first = run(server, path, GenerationConfig(**{**SMALL.__dict__, "concurrency": 4}))
+        answered, injected = server.stats["answered"], server.faults.injected["429"]
+    assert path.read_bytes() == expected  # the extra replies changed nothing
+    total = first.total
+    assert total.discarded_requests > 0 and total.requests + total.discarded_requests == answered
+    assert total.retries["rate limit (429)"] == injected  # retries of discarded requests are counted too
+    log = AppendOnlyStore(log_path(path)).read()
+    assert [line["request"] for line in log[1:] if line["status"] == "discarded"] == list(
+        range(total.requests, total.requests + total.discarded_requests))
+    with replay_server() as server:  # going further resumes right after the last applied request
+        longer = run(server, path, GenerationConfig(**{**SMALL.__dict__, "num_tasks": 60}))
+        straight = run(server, tmp_path / "straight.jsonl", GenerationConfig(**{**SMALL.__dict__, "num_tasks": 60}))
+    assert path.read_bytes() == (tmp_path / "straight.jsonl").read_bytes()
+    assert longer.total.requests == straight.total.requests
+
+
 @pytest.mark.slow
 def test_30_percent_faults_over_200_requests_lose_no_task(tmp_path):
     config = GenerationConfig(num_tasks=10**6, request_batch_size=1, max_tokens=150, concurrency=8, max_requests=200)

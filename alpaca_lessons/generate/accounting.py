@@ -40,6 +40,7 @@ class Accounting:
 
     requests: int = 0  # requests applied (one request carries request_batch_size prompts)
     failed_requests: int = 0  # requests that failed every attempt
+    discarded_requests: int = 0  # answered after the target was reached: paid for, not applied
     prompts: int = 0
     replies: int = 0  # choices received
     blocks: int = 0  # candidate tasks: "###" blocks of the replies
@@ -98,7 +99,8 @@ class Accounting:
         estimated = f" ({self.estimated_requests} requests estimated in r50k)" if self.estimated_requests else ""
         lines = [
             f"requests           {self.requests} ({self.failed_requests} failed), {self.prompts} prompts, "
-            f"{self.replies} replies",
+            f"{self.replies} replies" + (f"; {self.discarded_requests} more answered after the target (paid, "
+                                         "not applied)" if self.discarded_requests else ""),
             f"retries            {sum(self.retries.values())} ({retries}); max_tokens cut {self.context_cuts} times",
             "finish reasons     " + (", ".join(f"{k}: {v}" for k, v in sorted(self.finish_reasons.items())) or "-"),
             f"candidate tasks    {self.blocks} ({self.parsed} parsed)",

@@ -4,7 +4,9 @@ Request ``i`` samples its examples with ``random.Random(f"{seed}:{i}")`` (only f
 from generated tasks) and asks the teacher with ``seed`` derived from ``i``. Up to ``concurrency``
 requests are in flight (and a few more wait their turn, so one slow reply does not idle the rest), but
 replies are applied strictly in request order, so the pool grows the same way and the output is
-byte-identical at any concurrency.
+byte-identical at any concurrency. Requests still in flight when the target is reached are allowed to
+finish and are logged as "discarded": their tasks are not kept (that would make the output depend on
+the concurrency), but their tokens were paid for, so they count in the cost.
 
 Two append-only files: ``<out>.jsonl`` holds the kept tasks (Alpaca's fields, the most similar pool
 instructions and where each task came from); ``<out>.requests.jsonl`` logs the run's settings and then
@@ -17,6 +19,7 @@ logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -29,14 +32,16 @@ from ..data import DataError, SeedTask
 from ..novelty import NoveltyFilter
 from ..prompts import count_tokens, encode_request, sample_examples
 from ..store import AppendOnlyStore
-from ..teacher import Reply, Sampling, Teacher, run_sync
+from ..teacher import Reply, Sampling, Teacher, TeacherError, run_sync
 from .accounting import PRICES, Accounting, Prices
 from .judge import judge_reply
 from .profiles import Profile, get_profile
 
 ALPACA_STOP = ("\n20", "20.", "20.")  # Alpaca's stop sequences, the duplicate included
 RESUME_KEYS = ("profile", "seed", "num_prompt_instructions", "request_batch_size", "n", "threshold")
-LOOKAHEAD = 4  # requests queued per slot of concurrency: replies may wait for an earlier one to be applied
+# Requests queued per slot of concurrency. Not at concurrency 1 (one request at a time, as Alpaca sent them,
+# so none is ever wasted) nor under max_cost (only what is sent is reserved against the budget).
+LOOKAHEAD = 4
 
 
 @dataclass(frozen=True)
@@ -162,11 +167,12 @@ class _Run:
             self.log.append({"run": self._settings()})
             return [t.instruction for t in self.seeds]
         self._check_settings(lines[0])
-        requests = lines[1:]
-        for number, line in enumerate(requests, start=2):
-            if not isinstance(line.get("request"), int) or line.get("status") not in ("ok", "failed"):
-                raise DataError(f"{self.log.path}:{number}: a request line needs an integer 'request' and a status")
+        for number, line in enumerate(lines[1:], start=2):
+            if not isinstance(line.get("request"), int) or line.get("status") not in ("ok", "failed", "discarded"):
+                raise DataError(f"{self.log.path}:{number}: a request line needs an integer 'request' and a status "
+                                "('ok', 'failed' or 'discarded')")
             self.total += Accounting.from_dict(line.get("accounting", {}))
+        requests = [line for line in lines[1:] if line["status"] != "discarded"]  # discarded: cost only
         expected = {line["request"]: line.get("kept", []) for line in requests if line["status"] == "ok"}
         found = Counter()
         for number, task in enumerate(tasks, start=1):
@@ -210,17 +216,20 @@ class _Run:
         window: dict[int, tuple[asyncio.Task, list[list[str]], float]] = {}
         send = apply = self.next_request
         sending = status is None
-        slots = asyncio.Semaphore(config.concurrency)
+        slots, started = asyncio.Semaphore(config.concurrency), set()
+        lookahead = config.concurrency > 1 and config.max_cost is None
+        size = config.concurrency * (LOOKAHEAD if lookahead else 1)
 
         async def ask(prompts: list[str], index: int) -> Reply:
             async with slots:
+                started.add(index)
                 return await session.complete(prompts, config.sampling(), n=config.n,
                                               seed=config.teacher_seed(index), logit_bias=config.logit_bias)
 
         try:
             async with self.teacher.session() as session:
                 while status is None:
-                    while sending and len(window) < config.concurrency * LOOKAHEAD:
+                    while sending and len(window) < size:
                         if limit is not None and send >= limit:
                             sending = False
                             break
@@ -243,6 +252,13 @@ class _Run:
                     bar.update(min(self.kept, config.num_tasks) - min(before, config.num_tasks))
                     apply += 1
                     status = self._status(reply)
+                for index in sorted(window):  # the target is reached: let what was sent finish, and count it
+                    task, _, _ = window.pop(index)
+                    if index not in started:
+                        task.cancel()
+                        continue
+                    with contextlib.suppress(TeacherError):
+                        await asyncio.to_thread(self._discard, index, await task)
         finally:
             for task, _, _ in window.values():
                 task.cancel()
@@ -263,7 +279,7 @@ class _Run:
     def _why_stopped(self, limit: int | None, index: int) -> str:
         if limit is not None and index >= limit:
             return f"stopped: max_requests={self.config.max_requests} reached"
-        return f"stopped: the next request could take the cost past max_cost=${self.config.max_cost}"
+        return f"stopped: the next request could take the cost past max_cost=${self.config.max_cost:.2f}"
 
     def _worst_cost(self, prompts: list[str]) -> float:
         """The most a request can cost: its prompts (r50k estimate) and every reply at max_tokens."""
@@ -280,12 +296,22 @@ class _Run:
         return sum(worst for _, _, worst in window.values())
 
     # Applying a reply ------------------------------------------------------------------------------
+    @staticmethod
+    def _usage(reply: Reply, **counts: int) -> Accounting:
+        return Accounting(retries=Counter(reply.retries), context_cuts=reply.context_cuts,
+                          prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens,
+                          estimated_requests=int(reply.usage_estimated), **counts)
+
+    def _discard(self, index: int, reply: Reply) -> None:
+        """Log a reply that came back after the run ended: its cost counts, its tasks do not."""
+        account = self._usage(reply, discarded_requests=1)
+        self.log.append({"request": index, "status": "discarded", "accounting": account.to_dict()})
+        self.total += account
+        self.session += account
+
     def _apply(self, index: int, ids: list[list[str]], reply: Reply) -> None:
         """Judge every block of a reply in order, log the request, then append its kept tasks."""
-        account = Accounting(requests=1, prompts=len(ids), retries=Counter(reply.retries),
-                             context_cuts=reply.context_cuts, prompt_tokens=reply.prompt_tokens,
-                             completion_tokens=reply.completion_tokens,
-                             estimated_requests=int(reply.usage_estimated))
+        account = self._usage(reply, requests=1, prompts=len(ids))
         kept: list[dict[str, Any]] = []
         if reply.error:
             account.failed_requests = 1
