@@ -1,6 +1,7 @@
 """The teacher client: consent for remote endpoints, counted retries, context cuts, both APIs, no key leaks."""
 
 import asyncio
+import logging
 from collections import Counter
 
 import pytest
@@ -115,3 +116,19 @@ def test_the_cli_refuses_a_remote_teacher_without_the_flag(tmp_path, capsys):
                  "--model", "gpt-4o-mini", "--no-progress"])
     assert code == 2 and "--real-teacher" in capsys.readouterr().out
     assert not (tmp_path / "t.jsonl").exists()
+
+
+@needs_mirror
+def test_the_key_stays_out_of_debug_logs(caplog, tmp_path, prompts):
+    from alpaca_lessons.generate import GenerationConfig, generate
+
+    caplog.set_level(logging.DEBUG)
+    for name in ("openai", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    with replay_server(api_key="sk-live-SECRET-5678", verbose=True) as server:
+        result = generate(tmp_path / "t.jsonl", teacher(server, api_key="sk-live-SECRET-5678"),
+                          GenerationConfig(num_tasks=5, request_batch_size=1, max_tokens=300), progress=False)
+    assert result.status == "done" and caplog.records  # debug logging really was on
+    saved = (tmp_path / "t.jsonl").read_text() + (tmp_path / "t.requests.jsonl").read_text()
+    for text in (caplog.text, saved, result.report(), repr(result)):
+        assert "SECRET" not in text
