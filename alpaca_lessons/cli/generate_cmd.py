@@ -73,6 +73,8 @@ def _prices(args: argparse.Namespace) -> Prices | None:
 
 
 def _teacher(args: argparse.Namespace, base_url: str) -> Teacher:
+    if args.real_teacher and not args.model:
+        raise ValueError("--real-teacher needs --model: name the model you mean to pay for")
     options = {"api": args.api, "timeout": args.timeout, "max_attempts": args.max_attempts, "backoff": args.backoff}
     model = args.model or _first_model(base_url, os.environ.get(args.api_key_env))
     return Teacher(base_url, model, api_key=os.environ.get(args.api_key_env), allow_remote=args.real_teacher,

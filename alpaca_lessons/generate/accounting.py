@@ -113,6 +113,9 @@ class Accounting:
         else:
             per_task = f"${cost / self.kept:.5f} per kept task" if self.kept else "no task kept"
             lines.append(f"cost               ${cost:.4f} ({per_task}) at {prices.source}")
+            if self.kept:
+                lines.append(f"projected          ${self.projected_cost(prices):,.0f} for {ALPACA_TASKS:,} kept tasks "
+                             f"at this cost per kept task (Alpaca reported {ALPACA_REPORTED_COST})")
         lines += ["", f"{'reason':<40} {'count':>6} {'share':>7}"]
         lines += [f"{reason:<40} {count:>6} {share:>7.1%}" for reason, count, share in self.rejection_table()]
         return "\n".join(lines)
