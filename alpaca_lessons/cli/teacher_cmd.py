@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--model", default="replay",
                        help="'replay' (real text-davinci-003 outputs from the Alpaca 52K; the default) or a folder "
                             "holding a Hugging Face causal LM")
+    serve.add_argument("--device", default="cpu", help="where a model folder runs: cpu, cuda, mps (default cpu)")
     serve.add_argument("--seed", type=int, default=0, help="the replay's shuffle of the 52K (default 0)")
     serve.add_argument("--fault-rate", type=float, default=0.0, help="share of attempts that meet a fault (0-1)")
     serve.add_argument("--faults", default=",".join(FAULT_KINDS),
@@ -41,8 +42,9 @@ def _serve(args: argparse.Namespace) -> int:
             return 2
     faults = FaultPlan(args.fault_rate, tuple(k.strip() for k in args.faults.split(",") if k.strip()),
                        args.slow_seconds, args.fault_seed)
-    server = TeacherServer(load_model(args.model, seed=args.seed), host=args.host, port=args.port, faults=faults,
-                           latency=args.latency, api_key=key, verbose=args.verbose)
+    model = load_model(args.model, seed=args.seed, device=args.device)
+    server = TeacherServer(model, host=args.host, port=args.port, faults=faults, latency=args.latency, api_key=key,
+                           verbose=args.verbose)
     if not is_local(server.base_url):
         print(f"warning: listening on {args.host}: other machines can reach this server")
     print(f"model:   {server.model.name}\n         {server.model.description}")

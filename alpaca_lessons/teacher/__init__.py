@@ -21,10 +21,10 @@ __all__ = [
 ]
 
 
-def load_model(spec: str = "replay", *, seed: int = 0):
-    """``"replay"`` for the Alpaca 52K replay, else a folder holding a Hugging Face causal LM."""
+def load_model(spec: str = "replay", *, seed: int = 0, device: str = "cpu"):
+    """``"replay"`` for the Alpaca 52K replay, else a folder holding a Hugging Face causal LM (on ``device``)."""
     if spec == "replay":
         return ReplayModel(seed=seed)
     from .local import LocalModel
 
-    return LocalModel(spec)
+    return LocalModel(spec, device=device)
