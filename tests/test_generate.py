@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from teacher_helpers import needs_mirror, replay_model, replay_server, teacher
@@ -87,24 +88,34 @@ def test_the_same_output_at_concurrency_1_and_8(tmp_path, reference):
     assert (tmp_path / "c8.jsonl").read_bytes() == expected
 
 
-def test_requests_in_flight_at_the_end_are_paid_for_but_not_applied(tmp_path, reference):
-    _, expected = reference
+def test_requests_in_flight_at_the_end_are_paid_for_but_not_applied(tmp_path):
+    # Before any reply is in, `concurrency` requests go out; the first reply alone (16 tasks) reaches the target.
+    first_only = GenerationConfig(num_tasks=10, request_batch_size=1, concurrency=4)
     path = tmp_path / "t.jsonl"
     with replay_server(FaultPlan(rate=0.3, kinds=("429",), seed=4)) as server:
-        first = run(server, path, GenerationConfig(**{**SMALL.__dict__, "concurrency": 4}))
+        first = run(server, path, first_only)
         answered, injected = server.stats["answered"], server.faults.injected["429"]
-    assert path.read_bytes() == expected  # the extra replies changed nothing
     total = first.total
-    assert total.discarded_requests > 0 and total.requests + total.discarded_requests == answered
+    assert (total.requests, total.discarded_requests, answered) == (1, 3, 4)
     assert total.retries["rate limit (429)"] == injected  # retries of discarded requests are counted too
+    assert total.prompt_tokens > 4 * 500  # the discarded prompts are in the bill
     log = AppendOnlyStore(log_path(path)).read()
-    assert [line["request"] for line in log[1:] if line["status"] == "discarded"] == list(
-        range(total.requests, total.requests + total.discarded_requests))
+    assert [(line["request"], line["status"]) for line in log[1:]] == [(0, "ok"), (1, "discarded"),
+                                                                       (2, "discarded"), (3, "discarded")]
+    further = replace(first_only, num_tasks=40)
     with replay_server() as server:  # going further resumes right after the last applied request
-        longer = run(server, path, GenerationConfig(**{**SMALL.__dict__, "num_tasks": 60}))
-        straight = run(server, tmp_path / "straight.jsonl", GenerationConfig(**{**SMALL.__dict__, "num_tasks": 60}))
+        run(server, path, further)
+        run(server, tmp_path / "straight.jsonl", replace(further, concurrency=1))
     assert path.read_bytes() == (tmp_path / "straight.jsonl").read_bytes()
-    assert longer.total.requests == straight.total.requests
+
+
+def test_no_request_is_wasted_once_the_queued_ones_should_reach_the_target(tmp_path):
+    with replay_server() as server:
+        # 4 go out at first; from then on, each reply's 16 tasks tell how many more are worth sending.
+        result = run(server, tmp_path / "t.jsonl", GenerationConfig(num_tasks=100, request_batch_size=1,
+                                                                    concurrency=4))
+        answered = server.stats["answered"]
+    assert result.total.discarded_requests == 0 and answered == result.total.requests == 7  # 7 x 16 >= 100
 
 
 @pytest.mark.slow

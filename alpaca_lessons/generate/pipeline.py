@@ -4,7 +4,8 @@ Request ``i`` samples its examples with ``random.Random(f"{seed}:{i}")`` (only f
 from generated tasks) and asks the teacher with ``seed`` derived from ``i``. Up to ``concurrency``
 requests are in flight (and a few more wait their turn, so one slow reply does not idle the rest), but
 replies are applied strictly in request order, so the pool grows the same way and the output is
-byte-identical at any concurrency. Requests still in flight when the target is reached are allowed to
+byte-identical at any concurrency. No request is queued once those queued should reach the target at
+the kept-per-request rate seen so far; any still in flight when the target is reached are allowed to
 finish and are logged as "discarded": their tasks are not kept (that would make the output depend on
 the concurrency), but their tokens were paid for, so they count in the cost.
 
@@ -229,7 +230,7 @@ class _Run:
         try:
             async with self.teacher.session() as session:
                 while status is None:
-                    while sending and len(window) < size:
+                    while sending and len(window) < size and self._worth_sending(len(window)):
                         if limit is not None and send >= limit:
                             sending = False
                             break
@@ -266,6 +267,15 @@ class _Run:
             bar.close()
         return GenerationResult(self.tasks.path, self.log.path, status, self.total, self.session, self.prices,
                                 self.resumed, self.repaired, time.perf_counter() - start)
+
+    def _worth_sending(self, queued: int) -> bool:
+        """Whether another request may be needed: not if those queued should reach the target at the rate
+        seen so far (each request too many is paid for and thrown away). Until a first reply is in, only
+        ``concurrency`` requests go out."""
+        if not self.total.requests:
+            return queued < self.config.concurrency
+        rate = self.total.kept / self.total.requests
+        return self.kept + queued * rate < self.config.num_tasks
 
     def _status(self, reply: Reply) -> str | None:
         if reply.error:
