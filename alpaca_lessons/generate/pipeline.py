@@ -253,9 +253,10 @@ class _Run:
                     bar.update(min(self.kept, config.num_tasks) - min(before, config.num_tasks))
                     apply += 1
                     status = self._status(reply)
-                for index in sorted(window):  # the target is reached: let what was sent finish, and count it
+                failed = status.startswith("stopped: a request failed")
+                for index in sorted(window):  # let what was sent finish and count it (unless the teacher is failing)
                     task, _, _ = window.pop(index)
-                    if index not in started:
+                    if failed or index not in started:
                         task.cancel()
                         continue
                     with contextlib.suppress(TeacherError):
