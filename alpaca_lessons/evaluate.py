@@ -32,6 +32,9 @@ from .store import AppendOnlyStore
 
 FIRST, SECOND, TIE = 1, 2, 0
 GPT4_ANNOTATIONS = "alpaca_eval/gpt4_annotations"
+# The course's shipped blind judgments: this many of the 805 GPT-4 pairs, drawn with this seed, which
+# also seeds the side order (data/annotations/pairwise_<annotator>.jsonl).
+COURSE_SAMPLE_SIZE, COURSE_SEED = 60, 0
 
 RUBRIC_VERSION = "v1"
 RUBRIC_V1 = """\
