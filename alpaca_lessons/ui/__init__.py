@@ -1,6 +1,7 @@
 """Thin ipywidgets views over the package's functions; the logic they show is tested without widgets."""
 
+from .pairwise import pairwise_judge
 from .prompt_builder import prompt_builder
 from .seed_browser import seed_browser
 
-__all__ = ["prompt_builder", "seed_browser"]
+__all__ = ["pairwise_judge", "prompt_builder", "seed_browser"]
