@@ -99,3 +99,16 @@ def test_watermarked_text_is_detected_and_plain_text_is_not(tiny_model):
     assert len(z_marked) >= 18 and len(z_plain) >= 18
     assert min(z_marked) > 4 and max(z_plain) < 4  # z = 4: one false alarm in about 30,000 texts
     assert abs(sum(z_plain) / len(z_plain)) < 1 < 5 < sum(z_marked) / len(z_marked)
+
+
+def test_playground_generates_and_reports_the_detector(tiny_model):
+    from alpaca_lessons.ui.playground import playground
+
+    model, tokenizer = tiny_model
+    panel = playground(model, tokenizer, "Name three colors.", max_new_tokens=12)
+    assert "press Generate" in panel.static_html()
+    options, button = panel.children[2].children[2], panel.children[2].children[3]
+    options.value = True  # watermark on
+    button.click()
+    html = panel.static_html()
+    assert "Name three colors." in html and "detector:" in html and "scored tokens green" in html

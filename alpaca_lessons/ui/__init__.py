@@ -1,4 +1,7 @@
-"""Thin ipywidgets views over the package's functions; the logic they show is tested without widgets."""
+"""Thin ipywidgets views over the package's functions; the logic they show is tested without widgets.
+
+The inference playground (``ui.playground``) is imported from its module: it needs torch.
+"""
 
 from .pairwise import pairwise_judge
 from .prompt_builder import prompt_builder
