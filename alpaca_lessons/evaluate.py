@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ._stats_pending import cohens_kappa, sign_test, wilson_interval
-from .data import DataError, Row, locate, read_rows
+from .data import DataError, Record, Row, locate, read_rows
 from .store import AppendOnlyStore
 
 FIRST, SECOND, TIE = 1, 2, 0
@@ -93,16 +93,19 @@ class SystemOutputs:
 
 def read_system_outputs(name: str | Path, system: str | None = None) -> SystemOutputs:
     """Outputs of a system from a registry name or a file: AlpacaEval's ``model_outputs.json``
-    (instruction, output) or Self-Instruct's predictions (instruction, input, response)."""
+    (instruction, output) or Self-Instruct's predictions (instruction, input, response). The system's name
+    is ``system``, else the file's ``generator`` field, else the registry name."""
     instructions, outputs = [], []
-    for row in read_rows(name):
+    rows = read_rows(name)
+    for row in rows:
         if "response" in row.data:
             instructions.append(merged_instruction(row.get("instruction"), row.get("input")))
             outputs.append(row.get("response"))
         else:
             instructions.append(row.get("instruction"))
             outputs.append(row.get("output"))
-    label = system or str(name).removeprefix("alpaca_eval/").removeprefix("predictions/")
+    generator = rows[0].data.get("generator") if rows else None
+    label = system or generator or str(name).removeprefix("alpaca_eval/").removeprefix("predictions/")
     return SystemOutputs(label, tuple(instructions), tuple(outputs))
 
 
@@ -150,6 +153,28 @@ def align(first: SystemOutputs, second: SystemOutputs, *, id_prefix: str = "pair
                           second.system))
     rest = tuple(t for j, t in enumerate(second.instructions) if j not in used)
     return Alignment(tuple(pairs), exact, len(pairs) - exact, tuple(unmatched), rest)
+
+
+INSTRUCTION_SETS = ("user_oriented", "alpaca_eval")
+
+
+def instruction_set(name: str) -> list[Record]:
+    """An evaluation set as records to generate for: ``user_oriented`` (Self-Instruct's 252, input kept
+    apart) or ``alpaca_eval`` (AlpacaEval's 805, instruction and input already merged)."""
+    if name == "user_oriented":
+        rows = read_rows("user_oriented_instructions")
+        return [Record(row.get("instruction"), Row(row.where, row.get("instances", list)[0]).get("input"),
+                       meta={"id": row.get("id")}) for row in rows]
+    if name == "alpaca_eval":
+        return [Record(text) for text in read_system_outputs("alpaca_eval/alpaca-7b").instructions]
+    raise ValueError(f"unknown instruction set {name!r}; choose one of {INSTRUCTION_SETS}")
+
+
+def outputs_as_records(records: Sequence[Record], outputs: Sequence[str], generator: str) -> list[Record]:
+    """A system's outputs in AlpacaEval's ``model_outputs`` form (instruction with input merged, output,
+    generator), ready for :func:`alpaca_lessons.data.write_records` and :func:`read_system_outputs`."""
+    return [Record(merged_instruction(r.instruction, r.input), "", out, {"generator": generator})
+            for r, out in zip(records, outputs, strict=True)]
 
 
 def user_oriented_alignment() -> Alignment:

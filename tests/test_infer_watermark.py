@@ -112,3 +112,20 @@ def test_playground_generates_and_reports_the_detector(tiny_model):
     button.click()
     html = panel.static_html()
     assert "Name three colors." in html and "detector:" in html and "scored tokens green" in html
+
+
+def test_cli_generate_writes_alpaca_eval_outputs(tiny_model, tmp_path, real_data, capsys):
+    from alpaca_lessons.cli import main
+    from alpaca_lessons.evaluate import instruction_set, read_system_outputs
+
+    model, tokenizer = tiny_model
+    folder = tmp_path / "model"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    out = tmp_path / "outputs.json"
+    assert main(["evaluate", "generate", "--model", str(folder), "--out", str(out), "--limit", "3",
+                 "--max-new-tokens", "4", "--watermark"]) == 0
+    written = read_system_outputs(out)
+    first = instruction_set("user_oriented")[0]
+    assert written.system == "model" and len(written.outputs) == 3
+    assert written.instructions[0] == f"{first.instruction}\n\n{first.input}"  # AlpacaEval's merged form

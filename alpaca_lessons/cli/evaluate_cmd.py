@@ -1,8 +1,9 @@
 """``alpaca-lessons evaluate ...``: pairwise evaluation without a notebook.
 
 ``align`` and ``gpt4`` recompute the public numbers, ``stats`` summarises counts or an annotation file,
-``blind`` judges pairs in a terminal (blind, appended at once, resumable), ``serve-judge`` serves the
-length baseline judge and ``judge`` runs an LLM judge on any OpenAI-compatible endpoint.
+``blind`` judges pairs in a terminal (blind, appended at once, resumable; the GPT-4 pairs or any two
+systems' outputs), ``serve-judge`` serves the length baseline judge, ``judge`` runs an LLM judge on any
+OpenAI-compatible endpoint, and ``generate`` writes a local model's outputs in AlpacaEval's format.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     blind.add_argument("--annotator", required=True, help="who judges, truthfully (a person, or a model)")
     blind.add_argument("--sample", type=int, default=ev.COURSE_SAMPLE_SIZE)
     blind.add_argument("--seed", type=int, default=ev.COURSE_SEED)
+    blind.add_argument("--systems", nargs=2, metavar=("FIRST", "SECOND"),
+                       help="judge these two systems' outputs (registry names or JSON files) instead of the "
+                            "GPT-4 pairs, matched by instruction")
     steps = blind.add_subparsers(dest="step", required=True)
     show = steps.add_parser("show", help="print the next pending items (instruction, answer A, answer B)")
     show.add_argument("--count", type=int, default=1)
@@ -57,6 +61,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     judge.add_argument("--store", type=Path, required=True, help="JSONL file verdicts are appended to (resume)")
     judge.add_argument("--limit", type=int, help="only the first N pairs")
     judge.set_defaults(func=_judge)
+
+    gen = actions.add_parser("generate", help="a local model's outputs on an instruction set (AlpacaEval format)")
+    gen.add_argument("--model", type=Path, required=True, help="a local Hugging Face model folder")
+    gen.add_argument("--instructions", choices=ev.INSTRUCTION_SETS, default="user_oriented")
+    gen.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    gen.add_argument("--name", help="the generator's name in the file (default: the folder's name)")
+    gen.add_argument("--limit", type=int, help="only the first N instructions")
+    gen.add_argument("--max-new-tokens", type=int, default=256)
+    gen.add_argument("--batch-size", type=int, default=8)
+    gen.add_argument("--device", default="cpu")
+    gen.add_argument("--watermark", action="store_true", help="watermark the outputs (Kirchenbauer et al.)")
+    gen.set_defaults(func=_generate)
 
 
 def _align(args: argparse.Namespace) -> int:
@@ -94,7 +110,12 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _blind(args: argparse.Namespace) -> int:
-    pairs = ev.sample_pairs(ev.gpt4_judged_pairs().pairs, args.sample, args.seed)
+    if args.systems:
+        first, second = (ev.read_system_outputs(s) for s in args.systems)
+        candidates = list(ev.align(first, second).pairs)
+    else:
+        candidates = list(ev.gpt4_judged_pairs().pairs)
+    pairs = ev.sample_pairs(candidates, min(args.sample, len(candidates)), args.seed)
     session = ev.BlindSession(pairs, args.store, args.annotator, seed=args.seed)
     if args.step == "show":
         for item in session.pending()[: args.count]:
@@ -133,4 +154,20 @@ def _judge(args: argparse.Namespace) -> int:
     print(f"agreement with GPT-4: {ev.agreement(verdicts, judged.preferences[: len(pairs)])}")
     print(f"this run: {judge.cost}")
     print(json.dumps({"store": str(args.store), "judged": len(records)}))
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from ..data import write_records
+    from ..infer import generate, load
+    from ..watermark import WatermarkLogitsProcessor
+
+    records = ev.instruction_set(args.instructions)[: args.limit]
+    model, tokenizer = load(args.model, args.device)
+    processors = [WatermarkLogitsProcessor()] if args.watermark else []
+    results = generate(model, tokenizer, records, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                       processors=processors)
+    name = args.name or args.model.name
+    write_records(ev.outputs_as_records(records, [r.text for r in results], name), args.out)
+    print(f"wrote {len(results)} outputs of {name} to {args.out}")
     return 0
