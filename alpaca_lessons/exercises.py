@@ -71,6 +71,40 @@ def _alpaca_records() -> int:
     return get_dataset("alpaca_data").records
 
 
+def _green_tokens() -> int:
+    from .watermark import green_list
+
+    return len(green_list(0, 32000, gamma=0.25))
+
+
+def _z_all_green() -> float:
+    from .watermark import detect, green_list
+
+    ids = [0]
+    for _ in range(16):  # 16 distinct (previous, green) pairs in a vocabulary of 1000
+        ids.append(next(t for t in green_list(ids[-1], 1000) if t not in ids))
+    return round(detect(ids, 1000).z, 2)
+
+
+def _ninety_vs_eighty_nine() -> float:
+    from .evaluate import win_rate
+
+    return round(win_rate(90, 73, 89).p_value, 2)
+
+
+def _gpt4_selfinstruct_wins() -> int:
+    from .evaluate import SECOND, gpt4_judged_pairs
+
+    judged = gpt4_judged_pairs()
+    return sum(p == SECOND and d == "selfinstruct" for p, d in zip(judged.preferences, judged.datasets, strict=True))
+
+
+def _identical_pairs() -> int:
+    from .evaluate import gpt4_judged_pairs
+
+    return sum(p.output_1 == p.output_2 for p in gpt4_judged_pairs().pairs)
+
+
 EXERCISES: dict[str, Exercise] = {
     "00.license": Exercise("Which license covers the Alpaca 52K data (and any model trained on it)?",
                            _alpaca_license, "Look at `alpaca-lessons data list` or the NOTICE file."),
@@ -88,6 +122,16 @@ EXERCISES: dict[str, Exercise] = {
                           "The teacher continues the list at the next number."),
     "02.largest_prompt": Exercise("With max_tokens=3072, how many prompt tokens fit text-davinci-003's window?",
                                   _largest_prompt, "prompt + max_tokens <= 4097."),
+    "07.green_tokens": Exercise("With gamma=0.25 and a 32,000-token vocabulary, how many tokens are green at a step?",
+                                _green_tokens, "The green list is the first int(gamma * vocab_size) of a permutation."),
+    "07.z_all_green": Exercise("z-score (2 decimals) of 16 scored tokens, all green, at gamma=0.25?", _z_all_green,
+                               "z = (green - gamma T) / sqrt(T gamma (1 - gamma))."),
+    "08.p_value": Exercise("The two-sided sign-test p-value of 90 wins vs 89 losses (2 decimals)?",
+                           _ninety_vs_eighty_nine, "Ties are dropped; 179 decisive comparisons, a fair coin."),
+    "08.selfinstruct_wins": Exercise("On how many of the 252 Self-Instruct pairs did GPT-4 prefer Alpaca-7B?",
+                                     _gpt4_selfinstruct_wins, "Count preference 2 where dataset == 'selfinstruct'."),
+    "08.identical": Exercise("How many of the 805 AlpacaEval pairs have two identical outputs?", _identical_pairs,
+                             "Compare output_1 and output_2; AlpacaEval scored these as draws without GPT-4."),
 }
 
 
