@@ -47,3 +47,15 @@ def test_impossible_effects_are_refused():
         comparisons_needed(0.5)
     with pytest.raises(ValueError):
         comparisons_needed(0.9, tie_rate=0.5)  # P(win | decisive) would be 1.3
+
+
+def test_power_curves_plot_one_line_per_win_rate_and_the_mark():
+    import matplotlib.pyplot as plt
+
+    from alpaca_lessons.plots import power_curves
+
+    fig = power_curves([0.55, 0.6], 0.3, range(10, 101, 10), mark=50)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 4  # two curves, the mark, the 80% line
+    assert lines[0].get_ydata()[-1] == pytest.approx(sign_test_power(70, 0.5 + 0.05 / 0.7))
+    plt.close(fig)
