@@ -57,6 +57,10 @@ def test_real_gpt4_verdicts_reproduce_the_leaderboard(real_data):
     draws = [p for p, v in zip(judged.pairs, judged.preferences, strict=True) if v == ev.TIE]
     assert all(p.output_1 == p.output_2 for p in draws)  # the 16 draws are identical outputs
     assert judged.cost == pytest.approx(12.4386, abs=1e-3)
+    humans = ev.leaderboard_row("humans", "alpaca_eval/evaluators")
+    assert float(humans["Human agreement"]) == pytest.approx(65.66, abs=0.01)
+    with pytest.raises(DataError, match="no row"):
+        ev.leaderboard_row("no-such-model")
 
 
 # ----------------------------------------------------------------------------------------- statistics
