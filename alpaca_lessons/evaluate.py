@@ -26,8 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ._stats_pending import cohens_kappa, sign_test, wilson_interval
 from .data import DataError, Record, Row, locate, read_rows
+from .stats import cohen_kappa, sign_test, wilson_interval
 from .store import AppendOnlyStore
 
 FIRST, SECOND, TIE = 1, 2, 0
@@ -328,7 +328,7 @@ def agreement(a: Sequence[int], b: Sequence[int]) -> Agreement:
         raise ValueError(f"need verdicts on the same, non-empty list of pairs, got {len(a)} and {len(b)}")
     same = sum(x == y for x, y in zip(a, b, strict=True))
     decisive = [(x, y) for x, y in zip(a, b, strict=True) if x != TIE and y != TIE]
-    return Agreement(len(a), same, len(decisive), sum(x == y for x, y in decisive), cohens_kappa(list(a), list(b)))
+    return Agreement(len(a), same, len(decisive), sum(x == y for x, y in decisive), cohen_kappa(list(a), list(b)))
 
 
 @dataclass(frozen=True)

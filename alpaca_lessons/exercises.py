@@ -71,6 +71,57 @@ def _alpaca_records() -> int:
     return get_dataset("alpaca_data").records
 
 
+def _verb_noun_of_example() -> tuple[str | None, str | None]:
+    from .diversity import load_spacy, verb_noun
+
+    return verb_noun(load_spacy()("Describe the structure of an atom."))
+
+
+def _seed_pairs():
+    from .diversity import extract_verb_nouns
+
+    return extract_verb_nouns([t.instruction for t in _seeds()], progress=False)
+
+
+def _top_seed_verb() -> str:
+    from .diversity import top_verb_nouns
+
+    return top_verb_nouns(_seed_pairs(), verbs=1)[0][0]
+
+
+def _seed_distinct_verbs() -> int:
+    from .diversity import summarize
+
+    return summarize(_seed_pairs()).distinct_verbs
+
+
+def _shipped_annotations():
+    from .data import read_records
+    from .paths import course_data_dir
+    from .validity import latest, read_annotations
+
+    path = course_data_dir() / "annotations" / "validity_claude.jsonl"
+    return list(latest(read_annotations(path, read_records("alpaca_data"))).values())
+
+
+def _all_valid() -> int:
+    return sum(a.all_valid for a in _shipped_annotations())
+
+
+def _wilson_low() -> float:
+    from .stats import wilson_interval
+
+    return round(wilson_interval(150, 200)[0], 3)
+
+
+def _placeholder_inputs() -> int:
+    from .audit import CHECKS, audit
+    from .data import read_records
+
+    check = next(c for c in CHECKS if c.name == "placeholder_input")
+    return audit(read_records("alpaca_data"), [check])[0].count
+
+
 def _green_tokens() -> int:
     from .watermark import green_list
 
@@ -122,6 +173,18 @@ EXERCISES: dict[str, Exercise] = {
                           "The teacher continues the list at the next number."),
     "02.largest_prompt": Exercise("With max_tokens=3072, how many prompt tokens fit text-davinci-003's window?",
                                   _largest_prompt, "prompt + max_tokens <= 4097."),
+    "04.verb_noun": Exercise("What (verb, noun) does the rule extract from 'Describe the structure of an atom.'?",
+                             _verb_noun_of_example, "`verb_noun(nlp(text))`; lemmas, lowercase, as a tuple."),
+    "04.top_seed_verb": Exercise("Which root verb heads the most verb-noun pairs among the 175 seed tasks?",
+                                 _top_seed_verb, "The first entry of `top_verb_nouns(seed_pairs)`."),
+    "04.seed_verbs": Exercise("How many distinct verbs do the seeds' verb-noun pairs use?", _seed_distinct_verbs,
+                              "`summarize(seed_pairs).distinct_verbs`."),
+    "05.all_valid": Exercise("In the shipped annotation file, how many of the 200 records are valid on all three "
+                             "questions?", _all_valid, "Count `a.all_valid` over `latest(history).values()`."),
+    "05.wilson_low": Exercise("What is the lower end of the 95% Wilson interval for 150 yes out of 200 (3 decimals)?",
+                              _wilson_low, "`wilson_interval(150, 200)`; it is not 0.75 - 1.96 * standard error."),
+    "05.placeholder_inputs": Exercise("How many of the 52K records have a placeholder input that is not empty?",
+                                      _placeholder_inputs, "The audit's `placeholder_input` check."),
     "07.green_tokens": Exercise("With gamma=0.25 and a 32,000-token vocabulary, how many tokens are green at a step?",
                                 _green_tokens, "The green list is the first int(gamma * vocab_size) of a permutation."),
     "07.z_all_green": Exercise("z-score (2 decimals) of 16 scored tokens, all green, at gamma=0.25?", _z_all_green,

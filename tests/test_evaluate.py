@@ -9,9 +9,9 @@ import openai
 import pytest
 
 from alpaca_lessons import evaluate as ev
-from alpaca_lessons._stats_pending import cohens_kappa, sign_test, wilson_interval
 from alpaca_lessons.data import DataError
 from alpaca_lessons.judge_server import JudgeServer
+from alpaca_lessons.stats import cohen_kappa, sign_test, wilson_interval
 from alpaca_lessons.store import AppendOnlyStore
 
 
@@ -82,10 +82,10 @@ def test_wilson_interval_by_hand():
 
 def test_agreement_and_kappa_by_hand():
     # observed 3/4; chance: P(1)=.5*.25, P(2)=.5*.75 -> 0.5; kappa = (0.75 - 0.5) / 0.5
-    assert cohens_kappa([1, 1, 2, 2], [1, 2, 2, 2]) == pytest.approx(0.5)
+    assert cohen_kappa([1, 1, 2, 2], [1, 2, 2, 2]) == pytest.approx(0.5)
     result = ev.agreement([1, 1, 2, 2, 0], [1, 2, 2, 2, 2])
     assert (result.same, result.n, result.same_decisive, result.decisive) == (3, 5, 3, 4)
-    assert math.isnan(cohens_kappa([1, 1], [1, 1]))
+    assert math.isnan(cohen_kappa([1, 1], [1, 1]))
 
 
 def test_position_bias_counts_left_wins():

@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from ..data import DataError
-from . import data_cmd, evaluate_cmd
+from . import audit_cmd, data_cmd, diversity_cmd, evaluate_cmd
 
-COMMANDS = (data_cmd, evaluate_cmd)
+COMMANDS = (data_cmd, diversity_cmd, audit_cmd, evaluate_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
