@@ -102,6 +102,91 @@ def _davinci_cost() -> float:
     return round(DAVINCI_003.cost(1_000, 1_000), 4)
 
 
+def _verb_noun_of_example() -> tuple[str | None, str | None]:
+    from .diversity import load_spacy, verb_noun
+
+    return verb_noun(load_spacy()("Describe the structure of an atom."))
+
+
+def _seed_pairs():
+    from .diversity import extract_verb_nouns
+
+    return extract_verb_nouns([t.instruction for t in _seeds()], progress=False)
+
+
+def _top_seed_verb() -> str:
+    from .diversity import top_verb_nouns
+
+    return top_verb_nouns(_seed_pairs(), verbs=1)[0][0]
+
+
+def _seed_distinct_verbs() -> int:
+    from .diversity import summarize
+
+    return summarize(_seed_pairs()).distinct_verbs
+
+
+def _shipped_annotations():
+    from .data import read_records
+    from .paths import course_data_dir
+    from .validity import latest, read_annotations
+
+    path = course_data_dir() / "annotations" / "validity_claude.jsonl"
+    return list(latest(read_annotations(path, read_records("alpaca_data"))).values())
+
+
+def _all_valid() -> int:
+    return sum(a.all_valid for a in _shipped_annotations())
+
+
+def _wilson_low() -> float:
+    from .stats import wilson_interval
+
+    return round(wilson_interval(150, 200)[0], 3)
+
+
+def _placeholder_inputs() -> int:
+    from .audit import CHECKS, audit
+    from .data import read_records
+
+    check = next(c for c in CHECKS if c.name == "placeholder_input")
+    return audit(read_records("alpaca_data"), [check])[0].count
+
+
+def _green_tokens() -> int:
+    from .watermark import green_list
+
+    return len(green_list(0, 32000, gamma=0.25))
+
+
+def _z_all_green() -> float:
+    from .watermark import detect, green_list
+
+    ids = [0]
+    for _ in range(16):  # 16 distinct (previous, green) pairs in a vocabulary of 1000
+        ids.append(next(t for t in green_list(ids[-1], 1000) if t not in ids))
+    return round(detect(ids, 1000).z, 2)
+
+
+def _ninety_vs_eighty_nine() -> float:
+    from .evaluate import win_rate
+
+    return round(win_rate(90, 73, 89).p_value, 2)
+
+
+def _gpt4_selfinstruct_wins() -> int:
+    from .evaluate import SECOND, gpt4_judged_pairs
+
+    judged = gpt4_judged_pairs()
+    return sum(p == SECOND and d == "selfinstruct" for p, d in zip(judged.preferences, judged.datasets, strict=True))
+
+
+def _identical_pairs() -> int:
+    from .evaluate import gpt4_judged_pairs
+
+    return sum(p.output_1 == p.output_2 for p in gpt4_judged_pairs().pairs)
+
+
 EXERCISES: dict[str, Exercise] = {
     "00.license": Exercise("Which license covers the Alpaca 52K data (and any model trained on it)?",
                            _alpaca_license, "Look at `alpaca-lessons data list` or the NOTICE file."),
@@ -128,6 +213,28 @@ EXERCISES: dict[str, Exercise] = {
         _chinese_false_duplicates, "`near_duplicates(instructions, rouge_tokens)`: count what it returns."),
     "03.davinci_cost": Exercise("In dollars, what did 1,000 prompt + 1,000 completion tokens of text-davinci-003 cost?",
                                 _davinci_cost, "$0.02 per 1K tokens, prompt and completion alike."),
+    "04.verb_noun": Exercise("What (verb, noun) does the rule extract from 'Describe the structure of an atom.'?",
+                             _verb_noun_of_example, "`verb_noun(nlp(text))`; lemmas, lowercase, as a tuple."),
+    "04.top_seed_verb": Exercise("Which root verb heads the most verb-noun pairs among the 175 seed tasks?",
+                                 _top_seed_verb, "The first entry of `top_verb_nouns(seed_pairs)`."),
+    "04.seed_verbs": Exercise("How many distinct verbs do the seeds' verb-noun pairs use?", _seed_distinct_verbs,
+                              "`summarize(seed_pairs).distinct_verbs`."),
+    "05.all_valid": Exercise("In the shipped annotation file, how many of the 200 records are valid on all three "
+                             "questions?", _all_valid, "Count `a.all_valid` over `latest(history).values()`."),
+    "05.wilson_low": Exercise("What is the lower end of the 95% Wilson interval for 150 yes out of 200 (3 decimals)?",
+                              _wilson_low, "`wilson_interval(150, 200)`; it is not 0.75 - 1.96 * standard error."),
+    "05.placeholder_inputs": Exercise("How many of the 52K records have a placeholder input that is not empty?",
+                                      _placeholder_inputs, "The audit's `placeholder_input` check."),
+    "07.green_tokens": Exercise("With gamma=0.25 and a 32,000-token vocabulary, how many tokens are green at a step?",
+                                _green_tokens, "The green list is the first int(gamma * vocab_size) of a permutation."),
+    "07.z_all_green": Exercise("z-score (2 decimals) of 16 scored tokens, all green, at gamma=0.25?", _z_all_green,
+                               "z = (green - gamma T) / sqrt(T gamma (1 - gamma))."),
+    "08.p_value": Exercise("The two-sided sign-test p-value of 90 wins vs 89 losses (2 decimals)?",
+                           _ninety_vs_eighty_nine, "Ties are dropped; 179 decisive comparisons, a fair coin."),
+    "08.selfinstruct_wins": Exercise("On how many of the 252 Self-Instruct pairs did GPT-4 prefer Alpaca-7B?",
+                                     _gpt4_selfinstruct_wins, "Count preference 2 where dataset == 'selfinstruct'."),
+    "08.identical": Exercise("How many of the 805 AlpacaEval pairs have two identical outputs?", _identical_pairs,
+                             "Compare output_1 and output_2; AlpacaEval scored these as draws without GPT-4."),
 }
 
 

@@ -28,3 +28,9 @@ def figures_dir() -> Path:
 def course_data_dir() -> Path:
     """The course's own data (annotation files, committed results): ``<project>/data``."""
     return project_root() / "data"
+
+
+def work_dir() -> Path:
+    """The student's own files that lessons write (annotations in progress, generated data): ``<project>/work``,
+    ignored by git."""
+    return project_root() / "work"

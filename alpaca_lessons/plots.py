@@ -23,12 +23,15 @@ matplotlib.rcParams.update({
 })
 
 
-def save_figure(fig, name: str) -> Path:
-    """Save ``fig`` as ``figures/<name>.png`` (no timestamp in the file, so reruns are byte-stable).
+def save_figure(fig, name: str, folder: str | Path | None = None) -> Path:
+    """Save ``fig`` as ``<folder>/<name>.png``, by default under ``figures/`` (no timestamp in the file, so
+    reruns are byte-stable).
 
     Returns the path relative to the project when the figure lands inside it, so notebooks print the
     same thing on every machine."""
-    path = figures_dir() / f"{name}.png"
+    target = Path(folder) if folder is not None else figures_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{name}.png"
     fig.savefig(path, metadata={"Software": None})
     try:
         return path.relative_to(project_root())
@@ -49,4 +52,100 @@ def histograms(series: dict[str, Sequence[float]], *, bins: int = 30, xlabel: st
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def binned_histograms(series: dict[str, dict[str, Sequence[float]]], *, xlabel: str = "", title: str = "",
+                      density: bool = True):
+    """Overlaid histograms from counts already binned (``{"edges": [...], "counts": [...]}`` per series), so a
+    committed result can be drawn without its raw values; ``density`` scales each to a share per bin."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for label, hist in series.items():
+        counts = list(hist["counts"])
+        total = sum(counts) if density else 1
+        ax.stairs([c / total for c in counts], hist["edges"], label=f"{label} (n={sum(counts):,})", linewidth=1.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of instructions" if density else "count")
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def sunburst(ax, tree: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, title: str = "",
+             min_label_degrees: float = 3.0) -> None:
+    """A two-ring sunburst on ``ax``: the inner ring the parents, the outer ring each parent's children,
+    every wedge sized by its value (a parent spans its children). Labels run along the radius and stay
+    upright; wedges narrower than ``min_label_degrees`` go unlabelled."""
+    import numpy as np
+    from matplotlib.patches import Wedge
+
+    total = sum(value for _, children in tree for _, value in children)
+    colors = matplotlib.colormaps["tab20"].resampled(max(len(tree), 1))
+    inner, middle, outer = 0.28, 0.62, 1.0
+    angle = 90.0  # start at the top, go clockwise like a clock
+
+    def label(text: str, mid: float, radius: float, size: float) -> None:
+        theta = np.deg2rad(mid)
+        along = ((mid + 180) % 360) - 180  # the radius's direction in [-180, 180)
+        upright = along if -90 <= along <= 90 else along - 180  # flip the left half so text never reads upside down
+        ax.text(radius * np.cos(theta), radius * np.sin(theta), text, rotation=upright,
+                ha="center", va="center", fontsize=size, rotation_mode="anchor")
+
+    for k, (parent, children) in enumerate(tree):
+        span = 360.0 * sum(v for _, v in children) / total
+        color = np.array(colors(k))
+        ax.add_patch(Wedge((0, 0), middle, angle - span, angle, width=middle - inner, facecolor=color,
+                           edgecolor="white", linewidth=1))
+        if span >= min_label_degrees:
+            label(parent, angle - span / 2, (inner + middle) / 2, 8)
+        child_angle = angle
+        for j, (child, value) in enumerate(children):
+            child_span = 360.0 * value / total
+            shade = color * 0.55 + 0.45 if j % 2 == 0 else color * 0.35 + 0.65
+            ax.add_patch(Wedge((0, 0), outer, child_angle - child_span, child_angle, width=outer - middle,
+                               facecolor=np.clip(shade, 0, 1), edgecolor="white", linewidth=0.6))
+            if child_span >= min_label_degrees:
+                label(child, child_angle - child_span / 2, (middle + outer) / 2, 6.5)
+            child_angle -= child_span
+        angle -= span
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+
+
+def sunbursts(trees: dict[str, Sequence[tuple[str, Sequence[tuple[str, float]]]]], *, size: float = 6.0):
+    """One sunburst per named tree, side by side; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(trees), figsize=(size * len(trees), size), squeeze=False)
+    for ax, (title, tree) in zip(axes[0], trees.items(), strict=True):
+        sunburst(ax, tree, title=title)
+    fig.tight_layout()
+    return fig
+
+
+def power_curves(win_rates: Sequence[float], tie_rate: float, sizes: Sequence[int], *, mark: int | None = None):
+    """Exact power of the two-sided sign test (5% level) against the number of comparisons, one curve per
+    true win rate (ties as half, ties at ``tie_rate``); ``mark`` draws a dashed line at one size."""
+    import matplotlib.pyplot as plt
+
+    from .stats import sign_test_power
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for rate in win_rates:
+        p_win = 0.5 + (rate - 0.5) / (1 - tie_rate)
+        ax.plot(sizes, [sign_test_power(round(n * (1 - tie_rate)), p_win) for n in sizes],
+                label=f"true win rate {rate:.0%}")
+    if mark is not None:
+        ax.axvline(mark, color="grey", linestyle="--", label=f"{mark} comparisons")
+    ax.axhline(0.8, color="grey", linewidth=0.5)
+    ax.set(xlabel="comparisons (ties included)", ylabel="power of the sign test")
+    ax.legend()
     return fig

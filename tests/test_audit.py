@@ -1,0 +1,113 @@
+"""Each audit check on crafted records: it flags what it should and leaves the look-alikes alone."""
+
+from alpaca_lessons.audit import CHECKS, audit, format_report, guess_language, list_endings, placeholder_key
+from alpaca_lessons.cli import main
+from alpaca_lessons.data import Record, write_records
+
+CHECK = {c.name: c for c in CHECKS}
+
+
+def flagged(name, records):
+    return [i for i, _ in CHECK[name].find(records)]
+
+
+def test_empty_output():
+    assert flagged("empty_output", [Record("a", "", ""), Record("b", "", " \n"), Record("c", "", "0")]) == [0, 1]
+
+
+def test_placeholder_output():
+    records = [Record("Design a logo.", "", out) for out in ("<nooutput>", "<No Output>", "N/A", "None.",
+                                                                "No output is needed here", "Nonetheless, yes.")]
+    assert flagged("placeholder_output", records) == [0, 1, 2, 3]
+
+
+def test_placeholder_inputs_but_not_the_empty_input():
+    inputs = ["No input", "<No Input>", "Noinput", '"<noinput>"', "< noinput >", "\\<noinput\\>", "N/A",
+              "No input required.", "", "None of the above", "Banana", "NA"]
+    records = [Record("x", text, "y") for text in inputs]
+    assert flagged("placeholder_input", records) == [0, 1, 2, 3, 4, 5, 6, 7, 11]
+    assert placeholder_key(' `<No Input>`. ') == "noinput"
+
+
+def test_noinput_marker_inside_text():
+    records = [Record("x", "Joe Smith\n<noinput>", "y"), Record("x", "", "<noinput>\n\"A Leap of Faith\""),
+               Record("x", "<noinput>", "y"), Record("x", "", "<noinput>"), Record("x", "no input here", "y")]
+    assert flagged("noinput_leak", records) == [0, 1]  # whole-field placeholders are the other checks' job
+
+
+def test_outputs_cut_at_a_year():
+    outputs = ["The population was 37.9 million as of 20", "He was sworn in on November 17, 20",
+               "from 1990 to 20", "Sales rose in 2014-20", "The date in UK format is 07/05/20",
+               "5 x 4 = 20", "Team 4: 20", "$1382.20", "#vote2020", "20"]
+    assert flagged("stop_cut_year", [Record("x", "", o) for o in outputs]) == [0, 1, 2, 3, 4]
+
+
+def test_lists_cut_at_19_and_the_list_endings():
+    nineteen = "\n".join(f"{k}. item" for k in range(1, 20))
+    records = [Record("x", "", nineteen), Record("x", "", nineteen + "\n20. item"),
+               Record("x", "", "1. a\n2. b\n3. c"), Record("x", "", "Call 19. Then 1. 2.")]
+    assert flagged("stop_cut_list", records) == [0]
+    assert list_endings(records) == {3: 1, 19: 1, 20: 1}
+
+
+def test_outputs_cut_before_a_price():
+    outputs = ["The total cost is $", "between $13 and $", "^[a-z]+$", "Am#f9dK21L$", "It costs $5"]
+    assert flagged("stop_cut_dollar", [Record("x", "", o) for o in outputs]) == [0, 1]
+
+
+def test_exact_and_near_duplicate_instructions():
+    same = "Explain the concept of AI in simple terms."
+    records = [Record(same), Record(same), Record("Explain in simple terms the concept of AI"),
+               Record("Explain the concept of AI.")]
+    assert flagged("exact_duplicate_instruction", records) == [1]
+    assert flagged("near_duplicate_instruction", records) == [2]  # same words, other order; not the exact copy
+
+
+def test_language_guess():
+    assert guess_language("Je ne suis pas sûr de ce que je devrais faire.") == "French"
+    assert guess_language("El libro está sobre la mesa y no es de la casa.") == "Spanish"
+    assert guess_language("外面正在下雨。") == "Chinese or Japanese (CJK)"
+    assert guess_language("The cat sat on the mat in the house.") == "English"
+    assert guess_language("Visit www.os-para.com, mail de@que.com or see uma.com") == "English"  # addresses ignored
+    assert guess_language("α + β = γ where the angles of the triangle are in degrees") == "English"
+
+
+def test_non_english_says_whether_the_instruction_asked_for_it():
+    french = "Je ne suis pas sûr de ce que je devrais faire."
+    records = [Record("Translate into French.", "I am not sure what to do.", french),
+               Record("Describe a cat.", "", "El gato está en la mesa y no es de la casa."),
+               Record("Describe a cat.", "", "The cat is on the table.")]
+    result = audit(records, [CHECK["non_english"]])[0]
+    assert [i for i, _ in result.findings] == [0, 1]
+    assert result.breakdown() == {"output in another language, asked for": 1,
+                                  "output in another language, not asked for": 1}
+
+
+def test_missing_input():
+    records = [Record("Summarize the following article.", "", "x"), Record("Classify this sentence.", "", "x"),
+               Record("Summarize the following article.", "Some article text.", "x"),
+               Record("Classify the following sentence: I am happy.", "", "x"),
+               Record("Write a function that reverses a given list", "", "x"),
+               Record('Is the following sentence true? "Fish fly."', "", "x")]
+    assert flagged("missing_input", records) == [0, 1]
+
+
+def test_link_inputs_and_copied_outputs():
+    records = [Record("Summarize the article.", "https://www.nytimes.com/2010/07/05/a.html", "x"),
+               Record("Extract the domain name.", "https://example.com/a", "example.com"),
+               Record("Fix the spelling.", "Tyrese", "Tyrese"), Record("Fix it.", "", "")]
+    assert flagged("link_input", records) == [0]
+    assert flagged("output_copies_input", records) == [2]
+
+
+def test_report_and_cli_print_the_same_counts(tmp_path, capsys):
+    records = [Record("Summarize the following article.", "No input", ""),
+               Record("List 19 things.", "", "1. a\n2. b\n3. c")]
+    report = format_report(audit(records), len(records), examples=1)
+    assert "Empty outputs: 1 (50.00%)" in report
+    assert "Placeholder inputs that are not empty: 1 (50.00%)" in report
+    assert "#0: instruction: Summarize the following article." in report
+    path = write_records(records, tmp_path / "d.jsonl")
+    assert main(["audit", str(path), "--examples", "1"]) == 0
+    assert capsys.readouterr().out.strip() == report.strip()
+
