@@ -42,6 +42,7 @@ class Model(Protocol):
 
     name: str
     description: str
+    context: int  # the window: prompt tokens + max_tokens must fit in it
 
     def count_tokens(self, text: str) -> int:
         """Length of ``text`` in the tokens this model bills by."""

@@ -300,7 +300,7 @@ def _sampling(request: dict[str, Any], chat: bool, model: Model, prompts: list[s
     stops = [stop] if isinstance(stop, str) else (stop or [])
     if not isinstance(stops, list) or len(stops) > 4 or not all(isinstance(s, str) for s in stops):
         raise RequestError(400, "'stop' must be a string or a list of at most 4 strings", param="stop")
-    context = getattr(model, "context", 4096)
+    context = model.context
     if chat:  # chat models write until done by default: the room the window leaves
         room = max(1, context - max(model.count_tokens(p) for p in prompts))
         limit = request.get("max_completion_tokens", request.get("max_tokens"))
