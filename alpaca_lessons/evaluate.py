@@ -720,17 +720,21 @@ class LengthJudge:
 
     LLM judges are known to favour longer answers; this rule is that bias and nothing else, so its
     agreement with GPT-4 shows how far length alone goes. It reads a :func:`judge_prompt` and replies in
-    the prompt's ranking format, so it can stand behind an OpenAI-compatible server."""
+    the prompt's ranking format, so the course's local server can serve it as a model
+    (``alpaca-lessons teacher serve --model length-baseline``; see ``teacher.rule``)."""
 
     name = "length-baseline"
     description = "the longer answer (in characters, whitespace stripped) wins; equal lengths rank model_1 first"
 
-    def reply(self, messages: Sequence[dict[str, str]]) -> str:
-        """The ranking reply to a judge conversation."""
-        user = next(m["content"] for m in reversed(messages) if m.get("role") == "user")
-        first, second = answers_in_prompt(user)
+    def rank(self, prompt: str) -> str:
+        """The ranking reply to the text of a judge prompt (its two answers are read from the text)."""
+        first, second = answers_in_prompt(prompt)
         winner = 2 if len(second.strip()) > len(first.strip()) else 1
         return f"[{{'model': 'model_{winner}', 'rank': 1}}, {{'model': 'model_{3 - winner}', 'rank': 2}}]"
+
+    def reply(self, messages: Sequence[dict[str, str]]) -> str:
+        """The ranking reply to a judge conversation (read from its last user message)."""
+        return self.rank(next(m["content"] for m in reversed(messages) if m.get("role") == "user"))
 
 
 def length_baseline_preference(pair: Pair) -> int:

@@ -10,9 +10,10 @@ import pytest
 
 from alpaca_lessons import evaluate as ev
 from alpaca_lessons.data import DataError
-from alpaca_lessons.judge_server import JudgeServer
 from alpaca_lessons.stats import cohen_kappa, sign_test, wilson_interval
 from alpaca_lessons.store import AppendOnlyStore
+from alpaca_lessons.teacher import TeacherServer
+from alpaca_lessons.teacher.rule import RuleModel, length_judge
 
 
 def pairs(n: int) -> list[ev.Pair]:
@@ -211,23 +212,21 @@ def test_length_judge_reads_the_prompt_and_prefers_the_longer():
 
 
 class Scripted:
-    """A judge model that replies with a fixed list of texts, in turn (messy replies on purpose)."""
-
-    name = "scripted"
+    """A judge's rule that replies with a fixed list of texts, in turn (messy replies on purpose)."""
 
     def __init__(self, replies):
         self.replies = list(replies)
         self.seen = []
 
-    def reply(self, messages):
-        self.seen.append(messages[1]["content"])
+    def __call__(self, prompt):
+        self.seen.append(prompt)  # the conversation as the server reads it: system message, then user message
         return self.replies.pop(0)
 
 
 @pytest.fixture
 def server():
     scripted = Scripted([])
-    with JudgeServer([ev.LengthJudge(), scripted]) as running:
+    with TeacherServer(length_judge(), RuleModel("scripted", "replies from a script", scripted)) as running:
         yield running, scripted
 
 

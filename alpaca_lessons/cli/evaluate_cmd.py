@@ -2,15 +2,15 @@
 
 ``align`` and ``gpt4`` recompute the public numbers, ``stats`` summarises counts or an annotation file,
 ``blind`` judges pairs in a terminal (blind, appended at once, resumable; the GPT-4 pairs or any two
-systems' outputs), ``serve-judge`` serves the length baseline judge, ``judge`` runs an LLM judge on any
-OpenAI-compatible endpoint, and ``generate`` writes a local model's outputs in AlpacaEval's format.
+systems' outputs), ``judge`` runs an LLM judge on any OpenAI-compatible endpoint (the length baseline
+judge is served by ``alpaca-lessons teacher serve --model length-baseline``), and ``generate`` writes a
+local model's outputs in AlpacaEval's format.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from .. import evaluate as ev
@@ -50,10 +50,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     record.add_argument("--reason", default="")
     steps.add_parser("status", help="progress; the result once every item is judged")
     blind.set_defaults(func=_blind)
-
-    serve = actions.add_parser("serve-judge", help="serve the length baseline judge (OpenAI-compatible)")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(func=_serve)
 
     judge = actions.add_parser("judge", help="an LLM judge on the GPT-4 pairs, both orders, with cost")
     judge.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint ending in /v1")
@@ -128,18 +124,6 @@ def _blind(args: argparse.Namespace) -> int:
         for system, rate in session.reveal().items():
             print(f"{system}: {rate}")
     return 0
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from ..judge_server import JudgeServer
-
-    with JudgeServer([ev.LengthJudge()], port=args.port) as server:
-        print(f"serving {ev.LengthJudge.name} at {server.base_url} (Ctrl-C stops)", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            return 0
 
 
 def _judge(args: argparse.Namespace) -> int:

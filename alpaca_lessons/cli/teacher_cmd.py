@@ -1,4 +1,4 @@
-"""``alpaca-lessons teacher serve``: a local OpenAI-compatible teacher (the 52K replay, or a model folder)."""
+"""``alpaca-lessons teacher serve``: a local OpenAI-compatible server (the 52K replay, the length judge, a folder)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import os
 
 from ..teacher import FAULT_KINDS, FaultPlan, TeacherServer, is_local, load_model
+from ..teacher.rule import LENGTH_BASELINE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=8000, help="port (0: any free one; default 8000)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--model", default="replay",
-                       help="'replay' (real text-davinci-003 outputs from the Alpaca 52K; the default) or a folder "
+                       help="'replay' (real text-davinci-003 outputs from the Alpaca 52K; the default), "
+                            f"'{LENGTH_BASELINE}' (lesson 08's baseline judge: the longer answer wins) or a folder "
                             "holding a Hugging Face causal LM")
     serve.add_argument("--device", default="cpu", help="where a model folder runs: cpu, cuda, mps (default cpu)")
     serve.add_argument("--seed", type=int, default=0, help="the replay's shuffle of the 52K (default 0)")

@@ -26,7 +26,11 @@ class Completion:
     completion_tokens: int
 
 
-class ContextLengthError(ValueError):
+class PromptError(ValueError):
+    """A prompt the model cannot answer (the API answers 400 with the message)."""
+
+
+class ContextLengthError(PromptError):
     """The prompt plus ``max_tokens`` does not fit the model's window (the API answers 400)."""
 
     def __init__(self, context: int, prompt_tokens: int, max_tokens: int) -> None:

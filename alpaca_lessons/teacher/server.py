@@ -1,9 +1,10 @@
-"""A local OpenAI-compatible HTTP server (standard library only) in front of a teacher model.
+"""A local OpenAI-compatible HTTP server (standard library only) in front of one or more models.
 
-It answers ``GET /v1/models``, ``POST /v1/completions`` (a prompt or a list of prompts, ``n`` choices
-each, numbered ``prompt_index * n + j`` as OpenAI does) and ``POST /v1/chat/completions``, with ``stop``,
-``max_tokens``, ``finish_reason`` and ``usage``; errors are JSON with OpenAI's status codes, so the real
-``openai`` client reads them as it would the real API's. It binds 127.0.0.1 unless told otherwise.
+It answers ``GET /v1/models`` (every model it serves), ``POST /v1/completions`` (a prompt or a list of
+prompts, ``n`` choices each, numbered ``prompt_index * n + j`` as OpenAI does) and
+``POST /v1/chat/completions``, with ``stop``, ``max_tokens``, ``finish_reason`` and ``usage``; errors are
+JSON with OpenAI's status codes, so the real ``openai`` client reads them as it would the real API's. A
+request's ``model`` picks the model that answers it. It binds 127.0.0.1 unless told otherwise.
 
 Randomness is reproducible: each choice is a ``draw``, ``(seed + prompt_index) * n + j`` when the request
 carries a ``seed`` (else a hash of the prompt stands in for it), so the same request gets the same answer
@@ -23,7 +24,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .base import Completion, ContextLengthError, Model, Sampling
+from .base import Completion, ContextLengthError, Model, PromptError, Sampling
 from .faults import CUT, RATE_LIMIT, SERVER_ERROR, SLOW, FaultPlan
 
 MAX_BODY = 32 * 1024 * 1024
@@ -51,11 +52,16 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class TeacherServer:
-    """Serve ``model`` on ``host:port`` (port 0 picks a free one); ``start()`` runs it in a thread."""
+    """Serve ``model`` (and any ``more`` models) on ``host:port`` (port 0 picks a free one); ``start()`` runs it
+    in a thread. A request's ``model`` picks among them; ``model`` is the first, the one the command line names."""
 
-    def __init__(self, model: Model, *, host: str = "127.0.0.1", port: int = 0, faults: FaultPlan | None = None,
-                 latency: float = 0.0, api_key: str | None = None, verbose: bool = False) -> None:
+    def __init__(self, model: Model, *more: Model, host: str = "127.0.0.1", port: int = 0,
+                 faults: FaultPlan | None = None, latency: float = 0.0, api_key: str | None = None,
+                 verbose: bool = False) -> None:
         self.model = model
+        self.served: dict[str, Model] = {m.name: m for m in (model, *more)}
+        if len(self.served) != 1 + len(more):
+            raise ValueError(f"two models share a name: {[m.name for m in (model, *more)]}")
         self.faults = faults or FaultPlan()
         self.latency = latency
         self.verbose = verbose
@@ -67,7 +73,7 @@ class TeacherServer:
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
-        return f"TeacherServer({self.model.name!r} at {self.base_url})"
+        return f"TeacherServer({', '.join(map(repr, self.served))} at {self.base_url})"
 
     def __enter__(self) -> TeacherServer:
         return self.start()
@@ -121,19 +127,23 @@ class TeacherServer:
 
     # The endpoints ---------------------------------------------------------------------------------
     def models(self) -> dict[str, Any]:
-        """``GET /v1/models``: the one model, with a description of what it is."""
-        return {"object": "list", "data": [self._model_card()]}
+        """``GET /v1/models``: every model served, each with a description of what it is."""
+        return {"object": "list", "data": [_model_card(m) for m in self.served.values()]}
 
-    def _model_card(self) -> dict[str, Any]:
-        return {"id": self.model.name, "object": "model", "created": 0, "owned_by": "alpaca-lessons",
-                "description": self.model.description}
+    def model_named(self, name: object) -> Model:
+        """The model a request names; 404 (OpenAI's ``model_not_found``) when this server has none by that name."""
+        if isinstance(name, str) and name in self.served:
+            return self.served[name]
+        names = ", ".join(f"`{n}`" for n in self.served)
+        raise RequestError(404, f"The model `{name}` does not exist; this server has {names}.",
+                           code="model_not_found", param="model")
 
     def answer(self, path: str, body: bytes) -> dict[str, Any]:
         """Answer a POST: parse, maybe inject a fault, run the model, and shape the JSON reply."""
         request = _parse_json(body)
         chat = path.endswith("/chat/completions")
         self.count("chat" if chat else "completions")
-        _check_model(request, self.model.name)
+        model = self.model_named(request.get("model"))
         fault, rng = self.faults.draw(body)
         if self.latency:
             time.sleep(self.latency)
@@ -145,36 +155,45 @@ class TeacherServer:
                                "server_error")
         if fault == SLOW:
             time.sleep(self.faults.slow_seconds)
-        prompts = [self.model.chat_prompt(_messages(request))] if chat else _prompts(request)
-        sampling = _sampling(request, chat, self.model, prompts)
+        prompts = [model.chat_prompt(_messages(request))] if chat else _prompts(request)
+        sampling = _sampling(request, chat, model, prompts)
         n = _int(request, "n", 1, 1, MAX_N)
         seed = request.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise RequestError(400, "'seed' must be an integer", param="seed")
         draws = [_draw(prompt, seed, p) * n + j for p, prompt in enumerate(prompts) for j in range(n)]
-        choices = [self._complete(prompts[i // n], sampling, draw) for i, draw in enumerate(draws)]
+        choices = [_complete(model, prompts[i // n], sampling, draw) for i, draw in enumerate(draws)]
         if fault == CUT:
             victim = rng.randrange(len(choices))
-            choices[victim] = self._cut(prompts[victim // n], sampling, choices[victim], draws[victim], rng)
-        usage = {"prompt_tokens": sum(self.model.count_tokens(p) for p in prompts),
+            choices[victim] = _cut(model, prompts[victim // n], sampling, choices[victim], draws[victim], rng)
+        usage = {"prompt_tokens": sum(model.count_tokens(p) for p in prompts),
                  "completion_tokens": sum(c.completion_tokens for c in choices)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         self.count("answered")
-        return _shape(chat, self.model.name, choices, usage, self.stats["answered"])
+        return _shape(chat, model.name, choices, usage, self.stats["answered"])
 
-    def _complete(self, prompt: str, sampling: Sampling, draw: int) -> Completion:
-        try:
-            return self.model.complete(prompt, sampling, draw)
-        except ContextLengthError as exc:
-            raise RequestError(400, str(exc), code="context_length_exceeded", param="max_tokens") from None
 
-    def _cut(self, prompt: str, sampling: Sampling, whole: Completion, draw: int, rng) -> Completion:
-        """The same choice again, stopped early as if ``max_tokens`` were a fraction of its length."""
-        if whole.completion_tokens < 2:
-            return whole
-        shorter = max(1, int(whole.completion_tokens * rng.uniform(0.2, 0.8)))
-        cut = self._complete(prompt, Sampling(shorter, sampling.temperature, sampling.top_p, sampling.stop), draw)
-        return Completion(cut.text, "length", cut.completion_tokens)
+def _model_card(model: Model) -> dict[str, Any]:
+    return {"id": model.name, "object": "model", "created": 0, "owned_by": "alpaca-lessons",
+            "description": model.description}
+
+
+def _complete(model: Model, prompt: str, sampling: Sampling, draw: int) -> Completion:
+    try:
+        return model.complete(prompt, sampling, draw)
+    except ContextLengthError as exc:
+        raise RequestError(400, str(exc), code="context_length_exceeded", param="max_tokens") from None
+    except PromptError as exc:
+        raise RequestError(400, str(exc)) from None
+
+
+def _cut(model: Model, prompt: str, sampling: Sampling, whole: Completion, draw: int, rng) -> Completion:
+    """The same choice again, stopped early as if ``max_tokens`` were a fraction of its length."""
+    if whole.completion_tokens < 2:
+        return whole
+    shorter = max(1, int(whole.completion_tokens * rng.uniform(0.2, 0.8)))
+    cut = _complete(model, prompt, Sampling(shorter, sampling.temperature, sampling.top_p, sampling.stop), draw)
+    return Completion(cut.text, "length", cut.completion_tokens)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -189,12 +208,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         teacher = self.server.teacher
+        named = teacher.served.get(self.path.removeprefix("/v1/models/"))
         if not teacher.authorized(self.headers.get("Authorization")):
             self._send(401, RequestError(401, "Incorrect API key provided.", code="invalid_api_key").body())
         elif self.path.rstrip("/") == "/v1/models":
             self._send(200, teacher.models())
-        elif self.path == f"/v1/models/{teacher.model.name}":
-            self._send(200, teacher._model_card())
+        elif named is not None and self.path.startswith("/v1/models/"):
+            self._send(200, _model_card(named))
         else:
             self._send(404, RequestError(404, f"no route GET {self.path}").body())
 
@@ -252,12 +272,6 @@ def _parse_json(body: bytes) -> dict[str, Any]:
     if request.get("stream"):
         raise RequestError(400, "stream=true is not supported by the local teacher", param="stream")
     return request
-
-
-def _check_model(request: dict[str, Any], name: str) -> None:
-    if request.get("model") != name:
-        raise RequestError(404, f"The model `{request.get('model')}` does not exist; this server has `{name}`.",
-                           code="model_not_found", param="model")
 
 
 def _prompts(request: dict[str, Any]) -> list[str]:
