@@ -41,7 +41,7 @@ def report(packages: tuple[str, ...] = COURSE_PACKAGES) -> None:
 
 
 def package_map() -> dict[str, str]:
-    """Each module of ``alpaca_lessons`` and the first paragraph of its docstring: what it is for."""
+    """Each public module of ``alpaca_lessons`` and the first paragraph of its docstring: what it is for."""
     import importlib
     import pkgutil
 
@@ -49,6 +49,8 @@ def package_map() -> dict[str, str]:
 
     found = {}
     for info in sorted(pkgutil.iter_modules(alpaca_lessons.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):  # private helpers are not part of the course's map
+            continue
         module = importlib.import_module(f"alpaca_lessons.{info.name}")
         first_paragraph = (module.__doc__ or "").strip().split("\n\n")[0]
         found[info.name] = " ".join(first_paragraph.split())

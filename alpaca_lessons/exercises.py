@@ -71,6 +71,37 @@ def _alpaca_records() -> int:
     return get_dataset("alpaca_data").records
 
 
+def _handwritten_kept() -> int:
+    from .generate import ALPACA, judge_reply
+    from .generate.handwritten import ENGLISH
+    from .novelty import NoveltyFilter
+
+    pool = NoveltyFilter([t.instruction for t in ALPACA.seed_tasks()], tokenizer=ALPACA.tokenizer)
+    verdicts = judge_reply(ENGLISH.text, ENGLISH.finish_reason, ENGLISH.first_number, ALPACA.rules, pool)
+    return sum(v.kept for v in verdicts)
+
+
+def _hash_map_verdict() -> str:
+    from .filters import check_instruction
+
+    rejection = check_instruction("Explain how a hash map stores its keys.")
+    return rejection.reason if rejection else "kept"
+
+
+def _chinese_false_duplicates() -> int:
+    from .data import read_seed_tasks
+    from .generate import near_duplicates
+    from .novelty import rouge_tokens
+
+    return len(near_duplicates([t.instruction for t in read_seed_tasks("belle_seed_tasks")], rouge_tokens))
+
+
+def _davinci_cost() -> float:
+    from .generate import DAVINCI_003
+
+    return round(DAVINCI_003.cost(1_000, 1_000), 4)
+
+
 def _verb_noun_of_example() -> tuple[str | None, str | None]:
     from .diversity import load_spacy, verb_noun
 
@@ -156,6 +187,40 @@ def _learned_tokens() -> int:
     return examples[0].target_tokens
 
 
+def _green_tokens() -> int:
+    from .watermark import green_list
+
+    return len(green_list(0, 32000, gamma=0.25))
+
+
+def _z_all_green() -> float:
+    from .watermark import detect, green_list
+
+    ids = [0]
+    for _ in range(16):  # 16 distinct (previous, green) pairs in a vocabulary of 1000
+        ids.append(next(t for t in green_list(ids[-1], 1000) if t not in ids))
+    return round(detect(ids, 1000).z, 2)
+
+
+def _ninety_vs_eighty_nine() -> float:
+    from .evaluate import win_rate
+
+    return round(win_rate(90, 73, 89).p_value, 2)
+
+
+def _gpt4_selfinstruct_wins() -> int:
+    from .evaluate import SECOND, gpt4_judged_pairs
+
+    judged = gpt4_judged_pairs()
+    return sum(p == SECOND and d == "selfinstruct" for p, d in zip(judged.preferences, judged.datasets, strict=True))
+
+
+def _identical_pairs() -> int:
+    from .evaluate import gpt4_judged_pairs
+
+    return sum(p.output_1 == p.output_2 for p in gpt4_judged_pairs().pairs)
+
+
 EXERCISES: dict[str, Exercise] = {
     "00.license": Exercise("Which license covers the Alpaca 52K data (and any model trained on it)?",
                            _alpaca_license, "Look at `alpaca-lessons data list` or the NOTICE file."),
@@ -173,6 +238,15 @@ EXERCISES: dict[str, Exercise] = {
                           "The teacher continues the list at the next number."),
     "02.largest_prompt": Exercise("With max_tokens=3072, how many prompt tokens fit text-davinci-003's window?",
                                   _largest_prompt, "prompt + max_tokens <= 4097."),
+    "03.handwritten_kept": Exercise("How many tasks of the hand-written English reply pass every filter?",
+                                    _handwritten_kept, "Run `judge_reply` on it against a pool of the 175 seeds."),
+    "03.hash_map": Exercise("What happens to 'Explain how a hash map stores its keys.'? ('kept' or the reason)",
+                            _hash_map_verdict, "Look at Alpaca's blacklist, and remember it matches whole words."),
+    "03.chinese_false_duplicates": Exercise(
+        "Fed in order, how many of BELLE's 175 seed instructions would rouge-score's tokens reject as near-duplicates?",
+        _chinese_false_duplicates, "`near_duplicates(instructions, rouge_tokens)`: count what it returns."),
+    "03.davinci_cost": Exercise("In dollars, what did 1,000 prompt + 1,000 completion tokens of text-davinci-003 cost?",
+                                _davinci_cost, "$0.02 per 1K tokens, prompt and completion alike."),
     "04.verb_noun": Exercise("What (verb, noun) does the rule extract from 'Describe the structure of an atom.'?",
                              _verb_noun_of_example, "`verb_noun(nlp(text))`; lemmas, lowercase, as a tuple."),
     "04.top_seed_verb": Exercise("Which root verb heads the most verb-noun pairs among the 175 seed tasks?",
@@ -198,6 +272,16 @@ EXERCISES: dict[str, Exercise] = {
     "06.learned_tokens": Exercise("With the course model's tokenizer, how many positions of the example "
                                   "('Say hi.', no input, 'Hi there!') carry a label other than -100?", _learned_tokens,
                                   "The output's tokens, plus one: the EOS."),
+    "07.green_tokens": Exercise("With gamma=0.25 and a 32,000-token vocabulary, how many tokens are green at a step?",
+                                _green_tokens, "The green list is the first int(gamma * vocab_size) of a permutation."),
+    "07.z_all_green": Exercise("z-score (2 decimals) of 16 scored tokens, all green, at gamma=0.25?", _z_all_green,
+                               "z = (green - gamma T) / sqrt(T gamma (1 - gamma))."),
+    "08.p_value": Exercise("The two-sided sign-test p-value of 90 wins vs 89 losses (2 decimals)?",
+                           _ninety_vs_eighty_nine, "Ties are dropped; 179 decisive comparisons, a fair coin."),
+    "08.selfinstruct_wins": Exercise("On how many of the 252 Self-Instruct pairs did GPT-4 prefer Alpaca-7B?",
+                                     _gpt4_selfinstruct_wins, "Count preference 2 where dataset == 'selfinstruct'."),
+    "08.identical": Exercise("How many of the 805 AlpacaEval pairs have two identical outputs?", _identical_pairs,
+                             "Compare output_1 and output_2; AlpacaEval scored these as draws without GPT-4."),
 }
 
 

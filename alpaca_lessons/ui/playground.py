@@ -1,0 +1,44 @@
+"""The inference playground: an instruction (and optional input) in, the model's response out, with the
+watermark switchable and the detector's verdict under the response."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from ..data import Record
+from ..infer import TEMPERATURE, generate
+from ..watermark import WatermarkLogitsProcessor, detect
+from .panel import Panel, pre
+
+
+def respond(model, tokenizer, instruction: str, text_input: str = "", *, watermark: bool = False,
+            temperature: float = TEMPERATURE, max_new_tokens: int = 128, seed: int = 0) -> str:
+    """The response as HTML: the text, then the detector's z-score (whether or not it was watermarked)."""
+    processors = [WatermarkLogitsProcessor()] if watermark else []
+    result = generate(model, tokenizer, [Record(instruction, text_input)], max_new_tokens=max_new_tokens,
+                      temperature=temperature, seed=seed, processors=processors, progress=False)[0]
+    verdict = (str(detect(result.token_ids, model.config.vocab_size)) if len(result.token_ids) > 1
+               else "too short to test")
+    return f"{pre(result.text or '(empty response)')}<div><i>detector:</i> {html.escape(verdict)}</div>"
+
+
+def playground(model, tokenizer, instruction: str = "", text_input: str = "", *, max_new_tokens: int = 128) -> Panel:
+    """Text boxes for the instruction and input, temperature, seed, a watermark switch and a Generate button."""
+    instruction_box = widgets.Textarea(instruction, description="instruction", layout={"width": "95%"})
+    input_box = widgets.Textarea(text_input, description="input", placeholder="(optional)", layout={"width": "95%"})
+    temperature = widgets.FloatSlider(TEMPERATURE, min=0.0, max=1.5, step=0.1, description="temperature")
+    seed = widgets.IntText(0, description="seed")
+    watermark = widgets.Checkbox(False, description="watermark")
+    button = widgets.Button(description="Generate")
+    output = widgets.HTML("<i>press Generate</i>")
+
+    def run(_=None) -> None:
+        output.value = respond(model, tokenizer, instruction_box.value, input_box.value, watermark=watermark.value,
+                               temperature=temperature.value, max_new_tokens=max_new_tokens, seed=seed.value)
+
+    button.on_click(run)
+    return Panel([instruction_box, input_box, widgets.HBox([temperature, seed, watermark, button]), output],
+                 lambda: pre(f"instruction: {instruction_box.value}\ninput: {input_box.value}") + output.value,
+                 "Inference playground")

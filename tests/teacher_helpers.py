@@ -1,0 +1,47 @@
+"""Shared by the generation tests: one replay model per test process, and a server started around a test."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from alpaca_lessons.teacher import REPLAY_MODEL, FaultPlan, ReplayModel, Teacher, TeacherServer
+
+ALPACA_STOP = ("\n20", "20.", "20.")
+
+# Module-scoped fixtures read the real data before conftest's function-scoped `real_data` could skip them, so
+# these modules find the mirror the same way (the variable, else ../shared/data beside the checkout) up front.
+_BESIDE = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get("ALPACA_LESSONS_DATA") and _BESIDE.is_dir():
+    os.environ["ALPACA_LESSONS_DATA"] = str(_BESIDE)
+needs_mirror = pytest.mark.skipif(not Path(os.environ.get("ALPACA_LESSONS_DATA") or "/nonexistent").is_dir(),
+                                  reason="no data mirror: set ALPACA_LESSONS_DATA")
+
+
+@lru_cache(maxsize=1)
+def replay_model() -> ReplayModel:
+    """The 52K replay (read once per test process: about two seconds)."""
+    model = ReplayModel(seed=0)
+    assert len(model.records) == 52_002
+    return model
+
+
+@contextlib.contextmanager
+def replay_server(faults: FaultPlan | None = None, **options) -> Iterator[TeacherServer]:
+    """A replay server on a free 127.0.0.1 port, stopped when the block ends."""
+    server = TeacherServer(replay_model(), faults=faults, **options).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def teacher(server: TeacherServer, **options) -> Teacher:
+    """A client for ``server``; tests keep retries fast."""
+    options = {"timeout": 10.0, "backoff": 0.001, "backoff_cap": 0.01, **options}
+    return Teacher(server.base_url, REPLAY_MODEL, **options)
