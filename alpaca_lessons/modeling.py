@@ -9,7 +9,7 @@ some of the language of the answers; it has none of the knowledge a pretrained L
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -160,17 +160,3 @@ def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
     """(all parameters, trainable parameters); tied weights are counted once."""
     params = {id(p): p for p in model.parameters()}.values()
     return sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
-
-
-@torch.no_grad()
-def generate(model: PreTrainedModel, tokenizer, records: Sequence[Record], *, max_new_tokens: int = 48) -> list[str]:
-    """Greedy answers to each record's Alpaca prompt (the text after ``### Response:``), one at a time."""
-    model.eval()
-    answers = []
-    for record in records:
-        ids = tokenizer(training_prompt(record), return_tensors="pt")["input_ids"]
-        out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
-                             do_sample=False, pad_token_id=tokenizer.pad_token_id,
-                             eos_token_id=tokenizer.eos_token_id)
-        answers.append(tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip())
-    return answers
