@@ -61,6 +61,7 @@ def test_activation_bytes_equal_what_a_layer_saves_for_backward(attention, preci
     assert per_token == activation_bytes_per_token(SMALL, precision, attention, 32)
 
 
+@pytest.mark.filterwarnings("ignore:.*is_gradient_checkpointing:FutureWarning")  # peft 0.21 on transformers 5.23
 def test_lora_parameter_count_matches_peft():
     from peft import LoraConfig, get_peft_model
 
