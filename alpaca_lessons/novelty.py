@@ -44,10 +44,11 @@ from .data import Record
 Tokenizer = Callable[[str], list[str]]
 
 _WORD = 64  # pool entries up to this many tokens live in the numpy index (one uint64 of LCS state each)
-_ALL = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+_LANES = np.tile(np.array([255] * 8 + [0], np.uint8), 1 << 16)  # 72-bit lanes: 64 ones, a spare byte
 _LOW_BITS = np.array([(1 << m) - 1 for m in range(_WORD + 1)], dtype=np.uint64)  # the low m bits set
 _HEAVY_DF = 256  # a token listed under this many entries gets a dense count column
 _HEAVY_MAX = 255  # at most this many dense columns (uint8 counts: 255 x 64K entries is 16 MB)
+_GROUP = 2048  # the rarest tokens are looked up together while their lists hold at most this many entries
 _DENSE_SCAN = 16  # once a token is held by over 1/16 of the pool, scan dense columns instead of lists
 
 
@@ -230,7 +231,7 @@ class NoveltyFilter:
         self._lengths = np.zeros(self._capacity, np.int64)
         self._short_lengths = np.zeros(self._capacity, np.uint8)  # the same, as a compact index
         self._tokens = np.full((self._capacity, _WORD), -1, np.int32)  # entries' token ids, padded
-        self._stamp = np.zeros(self._capacity, np.int64)  # "already looked at for query number s"
+        self._stamp = np.zeros(self._capacity, np.int32)  # "already looked at for query number s"
         self._serial = 0
         self._dense = np.zeros((16, self._capacity), np.uint8)  # counts of the common tokens per entry
         self._columns = 0  # rows of _dense in use
@@ -257,7 +258,7 @@ class NoveltyFilter:
         self._lengths = np.concatenate([self._lengths, np.zeros(old, np.int64)])
         self._short_lengths = np.concatenate([self._short_lengths, np.zeros(old, np.uint8)])
         self._tokens = np.concatenate([self._tokens, np.full((old, _WORD), -1, np.int32)])
-        self._stamp = np.concatenate([self._stamp, np.zeros(old, np.int64)])
+        self._stamp = np.concatenate([self._stamp, np.zeros(old, np.int32)])
         self._dense = np.concatenate([self._dense, np.zeros((len(self._dense), old), np.uint8)], axis=1)
 
     def add(self, instruction: str) -> None:
@@ -342,10 +343,13 @@ class _Query:
         self.k = k
         self.scores = pool._score_table(len(ids))
         self.counts = Counter(t for t in ids if t >= 0)
+        self.distinct = np.array(list(self.counts), np.int32)
         self.best = np.zeros(0, np.int64)  # the best verified entries, best first
         self.best_scores = np.zeros(0)
         self.tau = -np.inf  # the k-th best exact score so far: what a pair must reach to matter
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # (entries, score bounds) awaiting an LCS
+        self._need_cache: tuple[float, np.ndarray] | None = None
+        self.seen = 0  # entries already looked at (stamped with the pool's serial)
 
     def run(self) -> None:
         pool, counts = self.pool, self.counts
@@ -353,84 +357,109 @@ class _Query:
         # Rarest first: their lists are short, and sharing a rare token is what makes a high score.
         order = sorted(counts, key=lambda t: (pool._postings[t].ids.size, t))
         remaining = sum(counts.values())  # tokens (with repeats) not looked up yet
+        if not order:  # no token of the candidate is in the index
+            self._check_long()
+            return
         pool._serial += 1
         stamp, serial = pool._stamp, pool._serial
-        for j, token in enumerate(order):
+        # The rarest tokens' lists together are short: look them up in one step.
+        group, listed = 1, pool._postings[order[0]].ids.size
+        while group < len(order) and listed + pool._postings[order[group]].ids.size <= _GROUP:
+            listed += pool._postings[order[group]].ids.size
+            group += 1
+        postings = [pool._postings[t] for t in order[:group]]
+        entries, where = np.unique(np.concatenate([p.ids.view() for p in postings]), return_inverse=True)
+        held = np.concatenate([np.minimum(p.counts.view(), counts[t]) for p, t in zip(postings, order[:group], strict=True)])
+        stamp[entries] = serial
+        self.seen = len(entries)
+        remaining -= sum(counts[t] for t in order[:group])
+        self._bound(entries, np.bincount(where, weights=held).astype(np.int64), order[group:], remaining)
+        for j in range(group, len(order)):
+            token = order[j]
             if not self._may_reach(self.scores.unseen[remaining]):
                 break  # no entry outside the lists looked up so far can reach the top k
             posting = pool._postings[token]
             if posting.ids.size * _DENSE_SCAN > size and all(pool._postings[t].column >= 0 for t in order[j:]):
                 # Only common tokens are left: one pass over their dense columns beats their long lists.
-                self._scan_dense(order[j:], size, stamp[:size] != serial)
+                self._scan_dense(order[j:], size)
                 break
             entries, held = posting.ids.view(), posting.counts.view()
-            if j:
-                new = stamp[entries] != serial  # entries seen under a rarer token are done
-                entries, held = entries[new], held[new]
-            if j + 1 < len(order):
-                stamp[entries] = serial
+            new = stamp[entries] != serial  # entries seen under a rarer token are done
+            entries, held = entries[new], held[new]
+            stamp[entries] = serial
+            self.seen += len(entries)
             remaining -= counts[token]
             if len(entries):
-                self._bound(entries, held, token, order[j + 1:], remaining)
+                self._bound(entries, np.minimum(held, counts[token]), order[j + 1:], remaining)
         self._verify_pending()
         self._check_long()
 
     def _may_reach(self, bound: float) -> bool:
-        """Whether a pair scoring up to ``bound`` could still enter the top k. Verifies what is pending
-        first when there is no k-th score yet, or when the pending entries could settle the question."""
+        """Whether a pair scoring up to ``bound`` could still enter the top k. First verifies what is
+        pending when that could settle the question, or give a first k-th score to prune with."""
         if bound >= self.tau and self.pending:
-            if self.tau == -np.inf:
+            optimistic = np.concatenate([self.best_scores, *(b for _, b in self.pending)])
+            if len(optimistic) >= self.k and (
+                    self.tau == -np.inf or bound < np.partition(optimistic, len(optimistic) - self.k)[-self.k]):
                 self._verify_pending()
-            else:
-                optimistic = np.concatenate([self.best_scores, *(b for _, b in self.pending)])
-                if bound < np.partition(optimistic, len(optimistic) - self.k)[-self.k]:
-                    self._verify_pending()
         return bound >= self.tau
 
-    def _bound(self, entries: np.ndarray, held: np.ndarray, token: int, later: list[int], remaining: int) -> None:
-        """Entries that hold ``token`` and none of the rarer tokens: their overlap bounds the score."""
-        counts, table = self.counts, self.scores.table
-        lengths = self.pool._lengths[entries]
-        overlap = np.minimum(held, counts[token]).astype(np.int64)
+    def _need(self) -> np.ndarray:
+        """``need[m]``: the least overlap with which an entry of m tokens can reach tau (255: none can)."""
+        if self._need_cache is None or self._need_cache[0] != self.tau:
+            reach = self.scores.table[1:] >= self.tau
+            need = np.full(256, 255, np.uint8)
+            need[: _WORD + 1] = np.where(reach.any(axis=0), reach.argmax(axis=0) + 1, 255)
+            self._need_cache = (self.tau, need)
+        return self._need_cache[1]
+
+    def _bound(self, entries: np.ndarray, overlap: np.ndarray, later: list[int], remaining: int) -> None:
+        """Entries that hold the token just looked up (``overlap`` of it) and none of the rarer ones."""
+        pool = self.pool
+        lengths = pool._short_lengths[entries]
+        overlap = overlap.astype(np.int64)
         if self.tau > -np.inf:  # the cheap bound first: this token plus every later one
-            alive = table[np.minimum(overlap + remaining, lengths), lengths] >= self.tau
+            alive = overlap + remaining >= self._need()[lengths]
             entries, lengths, overlap = entries[alive], lengths[alive], overlap[alive]
             if not len(entries):
                 return
-        self.pool.stats.overlaps += len(entries)
-        for other in later:
-            overlap += np.minimum(self._held(other, entries), counts[other])
-        self._add_pending(entries, table[np.minimum(overlap, lengths), lengths])
+        pool.stats.overlaps += len(entries)
+        dense = [t for t in later if pool._postings[t].column >= 0]
+        if dense:  # one gather for all common tokens
+            columns = np.array([pool._postings[t].column for t in dense])
+            caps = np.array([self.counts[t] for t in dense], np.uint8)
+            held = pool._dense[columns[:, None], entries[None, :]]
+            overlap += np.minimum(held, caps[:, None]).sum(axis=0, dtype=np.int64)
+        for t in later:
+            if pool._postings[t].column < 0:
+                overlap += np.minimum(self._held(t, entries), self.counts[t])
+        self._add_pending(entries, overlap, lengths)
 
-    def _scan_dense(self, tokens: list[int], size: int, unseen: np.ndarray) -> None:
+    def _scan_dense(self, tokens: list[int], size: int) -> None:
         """Overlap of every unseen entry with the remaining (common) tokens, from the dense columns."""
         pool = self.pool
-        pool.stats.overlaps += int(unseen.sum())
+        pool.stats.overlaps += size - self.seen
         overlap = np.zeros(size, np.uint8 if sum(self.counts[t] for t in tokens) < 256 else np.int64)
         for t in tokens:
             overlap += np.minimum(pool._dense[pool._postings[t].column, :size], self.counts[t])
-        # The least overlap that can reach tau, per entry length (lengths past 64 are _check_long's).
-        reach = self.scores.table[1:] >= self.tau
-        need = np.full(256, 255, np.int64)
-        need[: _WORD + 1] = np.where(reach.any(axis=0), reach.argmax(axis=0) + 1, 255)
         short = pool._short_lengths[:size]
-        entries = np.flatnonzero((overlap >= need[short]) & unseen)
-        lengths = short[entries].astype(np.int64)
-        self._add_pending(entries, self.scores.table[np.minimum(overlap[entries], lengths), lengths])
+        entries = np.flatnonzero(overlap >= self._need()[short])
+        entries = entries[pool._stamp[entries] != pool._serial]  # the unseen ones among them
+        self._add_pending(entries, overlap[entries].astype(np.int64), short[entries])
 
     def _held(self, token: int, entries: np.ndarray) -> np.ndarray:
-        """How often each of ``entries`` holds ``token`` (0 for most)."""
+        """How often each of ``entries`` (ascending) holds ``token``, from its list."""
         posting = self.pool._postings[token]
-        if posting.column >= 0:
-            return self.pool._dense[posting.column, entries]
         ids = posting.ids.view()
-        at = np.searchsorted(ids, entries).clip(max=len(ids) - 1)
+        at = np.minimum(np.searchsorted(ids, entries), len(ids) - 1)
         return np.where(ids[at] == entries, posting.counts.view()[at], 0)
 
-    def _add_pending(self, entries: np.ndarray, bounds: np.ndarray) -> None:
-        keep = bounds >= self.tau
+    def _add_pending(self, entries: np.ndarray, overlap: np.ndarray, lengths: np.ndarray) -> None:
+        """Queue for an LCS the entries whose overlap can reach tau, with their score bounds."""
+        keep = overlap >= self._need()[lengths]
         if keep.any():
-            self.pending.append((entries[keep], bounds[keep]))
+            entries, overlap, lengths = entries[keep], overlap[keep], lengths[keep]
+            self.pending.append((entries, self.scores.table[np.minimum(overlap, lengths), lengths]))
 
     def _verify_pending(self) -> None:
         """LCS for the pending entries whose bound can still reach tau: the most promising first, in
@@ -452,26 +481,36 @@ class _Query:
         self._verify(entries[bounds >= self.tau])
 
     def _verify(self, entries: np.ndarray) -> None:
-        """Exact LCS of the candidate with each of ``entries`` at once, merged into the top k."""
+        """Exact LCS of the candidate with each of ``entries`` at once, merged into the top k.
+
+        Bit-parallel LCS with every entry's 64-bit state in its own 72-bit lane of one Python int:
+        ``u = v & mask`` is a subset of ``v``, so ``v - u`` never borrows across lanes and the carry
+        of ``v + u`` stops in the lane's spare byte, cleared each step. A few big-int operations per
+        candidate token then serve every entry, with none of numpy's per-call cost.
+        """
         if not len(entries):
             return
         pool = self.pool
         pool.stats.lcs += len(entries)
-        distinct = np.array(sorted(self.counts), np.int32)
-        # Bit i of masks[d, e] is set where entry e's i-th token is the candidate's d-th distinct token.
-        matches = pool._tokens[entries][None, :, :] == distinct[:, None, None]
-        masks = np.packbits(matches, axis=-1, bitorder="little").view("<u8")[:, :, 0]
-        used = masks.any(axis=1)
-        row = {t: i for i, t in enumerate(distinct.tolist()) if used[i]}
-        v, u, w = np.full(len(entries), _ALL), np.empty(len(entries), np.uint64), np.empty(len(entries), np.uint64)
-        for t in self.ids:
-            if t in row:  # v = (v + u) | (v - u) with u = v & mask, in place
-                np.bitwise_and(v, masks[row[t]], out=u)
-                np.add(v, u, out=w)
-                np.subtract(v, u, out=v)
-                np.bitwise_or(v, w, out=v)
         lengths = pool._lengths[entries]
-        lcs = np.bitwise_count(~v & _LOW_BITS[lengths]).astype(np.int64)
+        width = -(-int(lengths.max()) // 8)  # bytes of token positions to look at
+        tokens = pool._tokens[entries, : 8 * width]
+        # Bit i of masks[d, e] is set where entry e's i-th token is the candidate's d-th distinct token.
+        packed = np.packbits(tokens[None, :, :] == self.distinct[:, None, None], axis=-1, bitorder="little")
+        lanes = np.zeros((len(self.distinct), len(entries), 9), np.uint8)
+        lanes[:, :, :width] = packed
+        masks = {t: int.from_bytes(lanes[d].tobytes(), "little")
+                 for d, t in enumerate(self.counts) if packed[d].any()}
+        keep = int.from_bytes(_LANES[: 9 * len(entries)].tobytes(), "little")
+        v = keep
+        for t in self.ids:
+            mask = masks.get(t)
+            if mask is not None:
+                u = v & mask
+                v = ((v + u) | (v - u)) & keep
+        state = np.frombuffer(v.to_bytes(9 * len(entries), "little"), np.uint8).reshape(-1, 9)[:, :8]
+        state = np.ascontiguousarray(state).view("<u8")[:, 0]
+        lcs = np.bitwise_count(~state & _LOW_BITS[lengths]).astype(np.int64)
         self._merge(entries.astype(np.int64), self.scores.table[lcs, lengths])
 
     def _merge(self, entries: np.ndarray, found: np.ndarray) -> None:
