@@ -568,3 +568,35 @@ def dedup(records: Iterable[Record], seeds: Iterable[str], *, threshold: float =
                         "max_similarity_score": result.max_score}
             kept.append(Record(record.instruction, record.input, record.output, {**record.meta, **evidence}))
     return DedupResult(kept, len(records) - len(kept), time.perf_counter() - start, novelty.stats)
+
+
+def plot_novelty_benchmark(results: dict[str, Any]):
+    """Elapsed time against pool size for rouge-score's filter and the fast one, from the results
+    ``benchmarks/novelty_benchmark.py`` writes; log scale. The reference is also extrapolated to
+    the full run by its measured time per pair (its cost is proportional to the pairs it scores).
+    Series points are ``[pool size, seconds, pairs scored so far]``."""
+    import matplotlib.pyplot as plt
+
+    from . import plots  # noqa: F401  (the course's style)
+
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    prefix, full = results["prefix"], results["full"]
+
+    def draw(points: list[list[float]], label: str, **style: Any) -> None:
+        points = [p for p in points if p[1] > 0]  # a log axis has no 0
+        ax.plot([p[0] for p in points], [p[1] for p in points], label=label, **style)
+
+    reference = prefix["series"]["reference"]
+    per_pair = reference[-1][1] / reference[-1][2]
+    draw(reference, "rouge-score (reference), measured", color="#d1495b", linewidth=2)
+    draw([[p[0], p[2] * per_pair, p[2]] for p in full["series"]],
+         "rouge-score, extrapolated from its time per pair", color="#d1495b", linestyle="--")
+    draw(prefix["series"]["fast"], "fast filter, the same prefix", color="#3b6ea8", linewidth=2)
+    draw(full["series"], f"fast filter, all {full['candidates']:,} candidates", color="#3b6ea8", linestyle=":")
+    ax.set_yscale("log")
+    ax.set_xlabel("pool size (instructions)")
+    ax.set_ylabel("elapsed time (s)")
+    ax.set_title("Exact ROUGE-L novelty filter: time to grow the pool")
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from ..data import DataError
-from . import data_cmd
+from . import data_cmd, dedup_cmd
 
-COMMANDS = (data_cmd,)
+COMMANDS = (data_cmd, dedup_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
