@@ -13,18 +13,23 @@ Two filters with one interface and identical results:
   LCS. ROUGE-L F is ``2 L / (m + n)`` for an LCS of length ``L`` between token lists of lengths
   ``m`` and ``n``, and ``L`` is at most the multiset overlap of the two lists. So:
 
-  1. Tokens are interned as integers, and each pool entry is listed under each of its tokens
-     (an inverted index). An entry that shares no token with the candidate scores 0.
-  2. The candidate's tokens are visited rarest first. After the rarest tokens have been looked up,
-     an entry not found under any of them shares at most the remaining ``R`` tokens, so it scores at
-     most ``max over m of F(min(R, m), m, n)``. As soon as that is below the k-th best exact score
-     found so far, no unseen entry can matter, and the common tokens ("the", "a", "of") are never
-     looked up at all.
-  3. An entry that was found gets its exact overlap (dense count columns for common tokens); only if
-     ``F(overlap)`` can reach the k-th best score is its LCS computed, bit-parallel (Allison-Dix /
-     Hyyro) for many entries at once with numpy.
+  1. Tokens are interned as integers once, and each pool entry is listed under each of its tokens
+     (an inverted index). An entry that shares no token with the candidate scores 0 unseen.
+  2. The candidate's tokens are looked up rarest first (the rarest few lists in one step). An entry
+     not found under any token looked up so far shares at most the ``R`` remaining tokens, so it
+     scores at most ``max over m of F(min(R, m), m, n)``. Once that is below the k-th best exact
+     score found so far, no unseen entry can enter the top k: the lists of the common tokens ("the",
+     "a", "of") are never read. When only common tokens remain and they must be looked at, one pass
+     over their dense count columns (uint8 per entry) replaces their long lists.
+  3. An entry that was found gets its exact overlap with the candidate; only if ``F(overlap)`` can
+     reach the k-th best score is its LCS computed: bit-parallel (Allison-Dix / Hyyro), for a batch
+     of entries at once, the most promising first so that each batch raises the bar for the rest.
   4. Every score comes from a table filled by rouge-score's own ``scoring.fmeasure`` on the same
-     Python ints, so scores are float-equal to rouge-score's, not merely close.
+     Python ints, so scores are float-equal to rouge-score's, not merely close, and ties are broken
+     by pool order as the reference does.
+
+  ``top_k=0`` (decision and maximum only) prunes harder than ``top_k=10``: the bar is the best score
+  rather than the tenth best. The benchmark (``benchmarks/novelty_benchmark.py``) times both.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ _LOW_BITS = np.array([(1 << m) - 1 for m in range(_WORD + 1)], dtype=np.uint64) 
 _HEAVY_DF = 256  # a token listed under this many entries gets a dense count column
 _HEAVY_MAX = 255  # at most this many dense columns (uint8 counts: 255 x 64K entries is 16 MB)
 _GROUP = 2048  # the rarest tokens are looked up together while their lists hold at most this many entries
+_BATCH = 64  # LCS are computed in batches of at least this many entries: one costs about as much as 64
 _DENSE_SCAN = 16  # once a token is held by over 1/16 of the pool, scan dense columns instead of lists
 
 
@@ -350,6 +356,7 @@ class _Query:
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # (entries, score bounds) awaiting an LCS
         self._need_cache: tuple[float, np.ndarray] | None = None
         self.seen = 0  # entries already looked at (stamped with the pool's serial)
+        self.batch = max(_BATCH, 2 * k)  # the most promising entries verified first, when there are many
 
     def run(self) -> None:
         pool, counts = self.pool, self.counts
@@ -368,12 +375,19 @@ class _Query:
             listed += pool._postings[order[group]].ids.size
             group += 1
         postings = [pool._postings[t] for t in order[:group]]
-        entries, where = np.unique(np.concatenate([p.ids.view() for p in postings]), return_inverse=True)
-        held = np.concatenate([np.minimum(p.counts.view(), counts[t]) for p, t in zip(postings, order[:group], strict=True)])
+        listed_ids = np.concatenate([p.ids.view() for p in postings])
+        held = np.concatenate([np.minimum(p.counts.view(), counts[t])
+                               for p, t in zip(postings, order[:group], strict=True)])
+        # Merge the sorted lists (a stable sort merges sorted runs fast) and sum each entry's overlap.
+        by_entry = listed_ids.argsort(kind="stable")
+        listed_ids = listed_ids[by_entry]
+        starts = np.flatnonzero(np.concatenate(([True], listed_ids[1:] != listed_ids[:-1])))
+        entries = listed_ids[starts]
         stamp[entries] = serial
         self.seen = len(entries)
         remaining -= sum(counts[t] for t in order[:group])
-        self._bound(entries, np.bincount(where, weights=held).astype(np.int64), order[group:], remaining)
+        overlap = np.add.reduceat(held[by_entry].astype(np.int64), starts) if len(entries) else starts
+        self._bound(entries, overlap, order[group:], remaining)
         for j in range(group, len(order)):
             token = order[j]
             if not self._may_reach(self.scores.unseen[remaining]):
@@ -414,38 +428,56 @@ class _Query:
         return self._need_cache[1]
 
     def _bound(self, entries: np.ndarray, overlap: np.ndarray, later: list[int], remaining: int) -> None:
-        """Entries that hold the token just looked up (``overlap`` of it) and none of the rarer ones."""
-        pool = self.pool
-        lengths = pool._short_lengths[entries]
+        """Entries that hold some of the tokens just looked up (``overlap`` with those) and none of the
+        rarer ones: their overlap with the whole candidate bounds their score."""
+        lengths = self.pool._short_lengths[entries]
         overlap = overlap.astype(np.int64)
-        if self.tau > -np.inf:  # the cheap bound first: this token plus every later one
+        if self.tau == -np.inf and len(entries) > self.batch:
+            # No k-th score yet to prune with: score the entries sharing most of these tokens first.
+            first = np.argpartition(-overlap, self.batch)[: self.batch]
+            self._add_pending(entries[first], self._complete(entries[first], overlap[first], later),
+                              lengths[first])
+            self._verify_pending()
+            rest = np.ones(len(entries), bool)
+            rest[first] = False
+            entries, lengths, overlap = entries[rest], lengths[rest], overlap[rest]
+        if self.tau > -np.inf:  # the cheap bound first: these tokens plus every later one
             alive = overlap + remaining >= self._need()[lengths]
             entries, lengths, overlap = entries[alive], lengths[alive], overlap[alive]
             if not len(entries):
                 return
+        self._add_pending(entries, self._complete(entries, overlap, later), lengths)
+
+    def _complete(self, entries: np.ndarray, overlap: np.ndarray, later: list[int]) -> np.ndarray:
+        """``overlap`` plus the overlap of ``entries`` with the ``later`` tokens: the exact overlap."""
+        pool = self.pool
         pool.stats.overlaps += len(entries)
         dense = [t for t in later if pool._postings[t].column >= 0]
         if dense:  # one gather for all common tokens
             columns = np.array([pool._postings[t].column for t in dense])
             caps = np.array([self.counts[t] for t in dense], np.uint8)
-            held = pool._dense[columns[:, None], entries[None, :]]
-            overlap += np.minimum(held, caps[:, None]).sum(axis=0, dtype=np.int64)
+            held = np.take(pool._dense.reshape(-1), columns[:, None] * pool._capacity + entries[None, :])
+            overlap = overlap + np.minimum(held, caps[:, None]).sum(axis=0, dtype=np.int64)
         for t in later:
             if pool._postings[t].column < 0:
-                overlap += np.minimum(self._held(t, entries), self.counts[t])
-        self._add_pending(entries, overlap, lengths)
+                overlap = overlap + np.minimum(self._held(t, entries), self.counts[t])
+        return overlap
 
     def _scan_dense(self, tokens: list[int], size: int) -> None:
         """Overlap of every unseen entry with the remaining (common) tokens, from the dense columns."""
         pool = self.pool
         pool.stats.overlaps += size - self.seen
         overlap = np.zeros(size, np.uint8 if sum(self.counts[t] for t in tokens) < 256 else np.int64)
+        step = np.empty_like(overlap)
         for t in tokens:
-            overlap += np.minimum(pool._dense[pool._postings[t].column, :size], self.counts[t])
-        short = pool._short_lengths[:size]
-        entries = np.flatnonzero(overlap >= self._need()[short])
+            # (numpy's uint8 minimum is many times faster with two arrays than with a Python int)
+            cap = np.full(size, self.counts[t], np.uint8)
+            np.minimum(pool._dense[pool._postings[t].column, :size], cap, out=step)
+            overlap += step
+        # Few entries reach the least overlap any length needs; only those are looked at one by one.
+        entries = np.flatnonzero(overlap >= self._need().min())
         entries = entries[pool._stamp[entries] != pool._serial]  # the unseen ones among them
-        self._add_pending(entries, overlap[entries].astype(np.int64), short[entries])
+        self._add_pending(entries, overlap[entries].astype(np.int64), pool._short_lengths[entries])
 
     def _held(self, token: int, entries: np.ndarray) -> np.ndarray:
         """How often each of ``entries`` (ascending) holds ``token``, from its list."""
@@ -457,7 +489,7 @@ class _Query:
     def _add_pending(self, entries: np.ndarray, overlap: np.ndarray, lengths: np.ndarray) -> None:
         """Queue for an LCS the entries whose overlap can reach tau, with their score bounds."""
         keep = overlap >= self._need()[lengths]
-        if keep.any():
+        if np.count_nonzero(keep):
             entries, overlap, lengths = entries[keep], overlap[keep], lengths[keep]
             self.pending.append((entries, self.scores.table[np.minimum(overlap, lengths), lengths]))
 
@@ -469,7 +501,7 @@ class _Query:
         entries = np.concatenate([e for e, _ in self.pending])
         bounds = np.concatenate([b for _, b in self.pending])
         self.pending = []
-        batch = 2 * self.k
+        batch = self.batch
         while len(entries) > batch:
             first = np.argpartition(-bounds, batch)[:batch]
             self._verify(entries[first][bounds[first] >= self.tau])
@@ -495,12 +527,16 @@ class _Query:
         lengths = pool._lengths[entries]
         width = -(-int(lengths.max()) // 8)  # bytes of token positions to look at
         tokens = pool._tokens[entries, : 8 * width]
-        # Bit i of masks[d, e] is set where entry e's i-th token is the candidate's d-th distinct token.
-        packed = np.packbits(tokens[None, :, :] == self.distinct[:, None, None], axis=-1, bitorder="little")
+        # Bit i of masks[d][e] is set where entry e's i-th token is the candidate's d-th distinct token.
+        # (packbits is many times faster on a flat array than along an axis.)
+        matches = tokens[None, :, :] == self.distinct[:, None, None]
+        packed = np.packbits(matches.reshape(-1), bitorder="little").reshape(len(self.distinct), -1, width)
+        used = np.count_nonzero(packed.reshape(len(self.distinct), -1), axis=1).tolist()
         lanes = np.zeros((len(self.distinct), len(entries), 9), np.uint8)
         lanes[:, :, :width] = packed
-        masks = {t: int.from_bytes(lanes[d].tobytes(), "little")
-                 for d, t in enumerate(self.counts) if packed[d].any()}
+        raw, size = lanes.tobytes(), 9 * len(entries)
+        masks = {t: int.from_bytes(raw[d * size:(d + 1) * size], "little")
+                 for d, t in enumerate(self.counts) if used[d]}
         keep = int.from_bytes(_LANES[: 9 * len(entries)].tobytes(), "little")
         v = keep
         for t in self.ids:
@@ -514,6 +550,8 @@ class _Query:
         self._merge(entries.astype(np.int64), self.scores.table[lcs, lengths])
 
     def _merge(self, entries: np.ndarray, found: np.ndarray) -> None:
+        if found.max() < self.tau:
+            return  # none of them enters the top k
         entries = np.concatenate([self.best, entries])
         found = np.concatenate([self.best_scores, found])
         top = np.lexsort((entries, -found))[: self.k]

@@ -23,7 +23,6 @@ from alpaca_lessons.novelty import (
     character_tokens,
     dedup,
     lcs_length,
-    rouge_tokens,
 )
 
 # rouge-score's public scorer, as Alpaca calls it: rougeL, default tokenizer, no stemmer.
