@@ -375,19 +375,19 @@ class _Query:
             listed += pool._postings[order[group]].ids.size
             group += 1
         postings = [pool._postings[t] for t in order[:group]]
-        listed_ids = np.concatenate([p.ids.view() for p in postings])
-        held = np.concatenate([np.minimum(p.counts.view(), counts[t])
-                               for p, t in zip(postings, order[:group], strict=True)])
-        # Merge the sorted lists (a stable sort merges sorted runs fast) and sum each entry's overlap.
-        by_entry = listed_ids.argsort(kind="stable")
-        listed_ids = listed_ids[by_entry]
-        starts = np.flatnonzero(np.concatenate(([True], listed_ids[1:] != listed_ids[:-1])))
-        entries = listed_ids[starts]
-        stamp[entries] = serial
-        self.seen = len(entries)
         remaining -= sum(counts[t] for t in order[:group])
-        overlap = np.add.reduceat(held[by_entry].astype(np.int64), starts) if len(entries) else starts
-        self._bound(entries, overlap, order[group:], remaining)
+        if listed:  # (tokens held only by entries of more than 64 tokens have empty lists)
+            listed_ids = np.concatenate([p.ids.view() for p in postings])
+            held = np.concatenate([np.minimum(p.counts.view(), counts[t])
+                                   for p, t in zip(postings, order[:group], strict=True)])
+            # Merge the sorted lists (a stable sort merges sorted runs fast), sum each entry's overlap.
+            by_entry = listed_ids.argsort(kind="stable")
+            listed_ids = listed_ids[by_entry]
+            starts = np.flatnonzero(np.concatenate(([True], listed_ids[1:] != listed_ids[:-1])))
+            entries = listed_ids[starts]
+            stamp[entries] = serial
+            self.seen = len(entries)
+            self._bound(entries, np.add.reduceat(held[by_entry].astype(np.int64), starts), order[group:], remaining)
         for j in range(group, len(order)):
             token = order[j]
             if not self._may_reach(self.scores.unseen[remaining]):

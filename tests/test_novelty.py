@@ -88,6 +88,7 @@ def test_lcs_length_equals_the_dp_table(a, b):
 
 @TUNINGS
 @given(pool=st.lists(texts, max_size=12), candidate=texts, threshold=st.sampled_from([0.0, 0.3, 0.7, 1.0]))
+@example(pool=[" ".join(["the"] * 70)], candidate="the", threshold=0.0)  # a token held only by a long entry
 @settings(max_examples=100, deadline=None)
 def test_scores_equal_rouge_score(settings_, pool, candidate, threshold):
     with tuning(**settings_):
