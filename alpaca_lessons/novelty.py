@@ -53,9 +53,10 @@ _LANES = np.tile(np.array([255] * 8 + [0], np.uint8), 1 << 16)  # 72-bit lanes: 
 _LOW_BITS = np.array([(1 << m) - 1 for m in range(_WORD + 1)], dtype=np.uint64)  # the low m bits set
 _HEAVY_DF = 256  # a token listed under this many entries gets a dense count column
 _HEAVY_MAX = 255  # at most this many dense columns (uint8 counts: 255 x 64K entries is 16 MB)
-_GROUP = 2048  # the rarest tokens are looked up together while their lists hold at most this many entries
+_GROUP = 12  # the rarest tokens are looked up together while their lists hold at most 1/12 of the pool
+_GROUP_MIN = 1024  # (or this many entries, in a small pool)
 _BATCH = 64  # LCS are computed in batches of at least this many entries: one costs about as much as 64
-_DENSE_SCAN = 16  # once a token is held by over 1/16 of the pool, scan dense columns instead of lists
+_DENSE_SCAN = 64  # once a token is held by over 1/64 of the pool, scan dense columns instead of lists
 
 
 def rouge_tokens(text: str) -> list[str]:
@@ -370,8 +371,8 @@ class _Query:
         pool._serial += 1
         stamp, serial = pool._stamp, pool._serial
         # The rarest tokens' lists together are short: look them up in one step.
-        group, listed = 1, pool._postings[order[0]].ids.size
-        while group < len(order) and listed + pool._postings[order[group]].ids.size <= _GROUP:
+        group, listed, most = 1, pool._postings[order[0]].ids.size, max(_GROUP_MIN, size // _GROUP)
+        while group < len(order) and listed + pool._postings[order[group]].ids.size <= most:
             listed += pool._postings[order[group]].ids.size
             group += 1
         postings = [pool._postings[t] for t in order[:group]]

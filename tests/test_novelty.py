@@ -61,8 +61,8 @@ def tuning(**values: int) -> Iterator[None]:
 
 # Extreme settings that force every path on small pools: each rare token looked up alone, every
 # token with a dense column, the dense scan as soon as possible.
-EXTREME = {"_GROUP": 1, "_HEAVY_DF": 1, "_DENSE_SCAN": 10**9}
-LISTS_ONLY = {"_GROUP": 1, "_DENSE_SCAN": 0}  # one list at a time, never a dense scan
+EXTREME = {"_GROUP": 10**9, "_GROUP_MIN": 0, "_HEAVY_DF": 1, "_DENSE_SCAN": 10**9}
+LISTS_ONLY = {"_GROUP": 10**9, "_GROUP_MIN": 0, "_DENSE_SCAN": 0}  # one list at a time, never a dense scan
 DEFAULT: dict[str, int] = {}
 TUNINGS = pytest.mark.parametrize("settings_", [DEFAULT, EXTREME, LISTS_ONLY], ids=["default", "extreme", "lists"])
 
