@@ -53,9 +53,9 @@ _LANES = np.tile(np.array([255] * 8 + [0], np.uint8), 1 << 16)  # 72-bit lanes: 
 _LOW_BITS = np.array([(1 << m) - 1 for m in range(_WORD + 1)], dtype=np.uint64)  # the low m bits set
 _HEAVY_DF = 256  # a token listed under this many entries gets a dense count column
 _HEAVY_MAX = 255  # at most this many dense columns (uint8 counts: 255 x 64K entries is 16 MB)
-_GROUP = 12  # the rarest tokens are looked up together while their lists hold at most 1/12 of the pool
+_GROUP = 24  # the rarest tokens are looked up together while their lists hold at most 1/24 of the pool
 _GROUP_MIN = 1024  # (or this many entries, in a small pool)
-_BATCH = 64  # LCS are computed in batches of at least this many entries: one costs about as much as 64
+_BATCH = 32  # LCS are computed in batches of at least this many entries, the most promising first
 _DENSE_SCAN = 64  # once a token is held by over 1/64 of the pool, scan dense columns instead of lists
 
 
@@ -433,15 +433,6 @@ class _Query:
         rarer ones: their overlap with the whole candidate bounds their score."""
         lengths = self.pool._short_lengths[entries]
         overlap = overlap.astype(np.int64)
-        if self.tau == -np.inf and len(entries) > self.batch:
-            # No k-th score yet to prune with: score the entries sharing most of these tokens first.
-            first = np.argpartition(-overlap, self.batch)[: self.batch]
-            self._add_pending(entries[first], self._complete(entries[first], overlap[first], later),
-                              lengths[first])
-            self._verify_pending()
-            rest = np.ones(len(entries), bool)
-            rest[first] = False
-            entries, lengths, overlap = entries[rest], lengths[rest], overlap[rest]
         if self.tau > -np.inf:  # the cheap bound first: these tokens plus every later one
             alive = overlap + remaining >= self._need()[lengths]
             entries, lengths, overlap = entries[alive], lengths[alive], overlap[alive]
