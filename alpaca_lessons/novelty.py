@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 from rouge_score import rouge_scorer, scoring, tokenize
+from tqdm.auto import tqdm
 
 from .data import Record
 
@@ -578,24 +579,19 @@ def dedup(records: Iterable[Record], seeds: Iterable[str], *, threshold: float =
           tokenizer: Tokenizer = rouge_tokens, progress: bool = False) -> DedupResult:
     """Run the novelty filter over ``records`` in order, the pool starting from ``seeds``.
 
-    Each kept record gains Alpaca's ``most_similar_instructions`` (instruction -> score, best first)
-    and its ``max_similarity_score``. ``progress`` shows a tqdm bar.
+    Each kept record gains Alpaca's ``most_similar_instructions`` (instruction -> score, best first;
+    empty with ``top_k=0``) and ``max_similarity``, the fields the generation pipeline writes.
+    ``progress`` shows a tqdm bar.
     """
     records = list(records)
     novelty = NoveltyFilter(seeds, threshold=threshold, tokenizer=tokenizer, top_k=top_k)
     kept: list[Record] = []
     start = time.perf_counter()
-    if progress:
-        from tqdm.auto import tqdm
-
-        records_iter: Iterable[Record] = tqdm(records, desc="dedup", unit="instr", mininterval=0.5)
-    else:
-        records_iter = records
-    for record in records_iter:
+    for record in tqdm(records, desc="dedup", unit="instr", mininterval=0.5, disable=not progress):
         result = novelty.consider(record.instruction)
         if result.keep:
             evidence = {"most_similar_instructions": dict(result.most_similar),
-                        "max_similarity_score": result.max_score}
+                        "max_similarity": result.max_score}
             kept.append(Record(record.instruction, record.input, record.output, {**record.meta, **evidence}))
     return DedupResult(kept, len(records) - len(kept), time.perf_counter() - start, novelty.stats)
 

@@ -214,7 +214,7 @@ def test_dedup_keeps_records_with_their_evidence():
     assert first.meta["id"] == 1 and first.output == "Apple"
     assert first.meta["most_similar_instructions"] == {"Name two animals.": rouge(first.instruction,
                                                                                  "Name two animals.")}
-    assert first.meta["max_similarity_score"] == rouge(first.instruction, "Name two animals.") > 0
+    assert first.meta["max_similarity"] == rouge(first.instruction, "Name two animals.") > 0
     # No shared token: both score 0, so the top 2 is the pool in order, seeds first.
     assert result.kept[1].meta["most_similar_instructions"] == {"Name two animals.": 0.0, "Name three fruits.": 0.0}
 
@@ -239,7 +239,7 @@ def test_cli_dedup(tmp_path, capsys):
     assert kept[1]["source"] == "hand" and kept[1]["input"] == "Hello"
     tips = rouge(data[0]["instruction"], seed["instruction"])
     assert kept[0]["most_similar_instructions"] == {seed["instruction"]: tips}
-    assert kept[0]["max_similarity_score"] == tips <= 0.7
+    assert kept[0]["max_similarity"] == tips <= 0.7
     assert len(kept[2]["most_similar_instructions"]) == 2
 
 
