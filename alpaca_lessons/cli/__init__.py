@@ -11,9 +11,20 @@ import sys
 from collections.abc import Sequence
 
 from ..data import DataError
-from . import audit_cmd, data_cmd, diversity_cmd, evaluate_cmd, generate_cmd, memory_cmd, teacher_cmd, train_cmd
+from . import (
+    audit_cmd,
+    data_cmd,
+    dedup_cmd,
+    diversity_cmd,
+    evaluate_cmd,
+    generate_cmd,
+    memory_cmd,
+    teacher_cmd,
+    train_cmd,
+)
 
-COMMANDS = (data_cmd, teacher_cmd, generate_cmd, diversity_cmd, audit_cmd, train_cmd, memory_cmd, evaluate_cmd)
+COMMANDS = (data_cmd, teacher_cmd, generate_cmd, dedup_cmd, diversity_cmd, audit_cmd, train_cmd, memory_cmd,
+            evaluate_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,54 @@
+"""``alpaca-lessons dedup IN --seeds seed_tasks --threshold 0.7 --out OUT.jsonl``: the novelty filter
+over a data file, in file order, the pool starting from the seed tasks."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..data import read_records, read_seed_tasks, write_records
+from ..novelty import character_tokens, dedup, rouge_tokens
+
+TOKENIZERS = {"rouge": rouge_tokens, "characters": character_tokens}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``dedup``."""
+    parser = subparsers.add_parser(
+        "dedup", help="keep the instructions whose ROUGE-L against the pool is at most a threshold",
+        description="Run the Self-Instruct/Alpaca novelty filter over IN in file order: an instruction is "
+                    "kept when its ROUGE-L F against the seeds and every instruction kept before it is at "
+                    "most THRESHOLD. Scores and decisions equal rouge-score's.")
+    parser.add_argument("input", metavar="IN", help="Alpaca-format records: a registry name or a .json/.jsonl path")
+    parser.add_argument("--seeds", default="seed_tasks",
+                        help="seed tasks that start the pool: a registry name or a path (default: seed_tasks)")
+    parser.add_argument("--threshold", type=float, default=0.7, help="reject above this ROUGE-L F (default: 0.7)")
+    parser.add_argument("--top-k", type=_count, default=10,
+                        help="most similar pool instructions to record per kept one; 0 records none and is "
+                             "faster (default: 10)")
+    parser.add_argument("--tokenizer", choices=sorted(TOKENIZERS), default="rouge",
+                        help="rouge: rouge-score's default (English); characters: one token per character "
+                             "(Chinese)")
+    parser.add_argument("--out", required=True, help="where to write the kept records (.jsonl or .json)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_run)
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"should be 0 or more, got {value}")
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    records = read_records(args.input)
+    seeds = [task.instruction for task in read_seed_tasks(args.seeds)]
+    result = dedup(records, seeds, threshold=args.threshold, top_k=args.top_k,
+                   tokenizer=TOKENIZERS[args.tokenizer], progress=not args.no_progress)
+    path = write_records(result.kept, args.out)
+    stats = result.stats
+    share = stats.without_lcs / stats.pairs if stats.pairs else 1.0
+    print(f"kept {len(result.kept)}, rejected {result.rejected} of {len(records)} in {result.seconds:.1f} s "
+          f"(pool from {len(seeds)} seeds; {stats.pairs:,} pairs, {share:.2%} decided without an LCS)")
+    print(f"wrote {path}")
+    return 0
