@@ -271,3 +271,20 @@ def test_plot_novelty_benchmark_draws_both_series():
     assert list(full.get_xdata()) == [1175, 2175]  # the zero-time start is left out on a log axis
     extrapolated = next(line for label, line in lines.items() if "extrapolated" in label)
     assert list(extrapolated.get_ydata()) == pytest.approx([675000 * 3.0 / 55000, 2350000 * 3.0 / 55000])
+
+
+def test_benchmark_summary_reads_a_result_file():
+    from alpaca_lessons.novelty import benchmark_summary
+
+    run = {"candidates": 100, "top_k": 10, "seconds": 2.04, "kept": 90, "rejected": 10, "pairs": 20000,
+           "pairs_without_lcs": 19900, "share_without_lcs": 0.995, "reference_extrapolated_seconds": 7200}
+    report = {"prefix": {"candidates": 50, "reference_seconds": 61.25, "fast_seconds": 0.5, "ratio": 122.5,
+                         "identical": True},
+              "full": run, "full_top_k_0": {**run, "top_k": 0, "seconds": 1.0}}
+    assert benchmark_summary(report) == [
+        "prefix of 50 candidates: rouge-score 61.2 s, fast 0.50 s (122.5x); identical results: True",
+        "all 100 (top-10 lists): 2.0 s, kept 90, rejected 10; 19,900 of 20,000 pairs (99.50%) decided without an LCS",
+        "all 100 (decision and max score only): 1.0 s, kept 90, rejected 10; 19,900 of 20,000 pairs (99.50%) "
+        "decided without an LCS",
+        "rouge-score on all of them, extrapolated from its time per pair: 2.0 h",
+    ]
