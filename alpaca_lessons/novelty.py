@@ -633,7 +633,8 @@ def benchmark_summary(report: dict[str, Any]) -> list[str]:
     fast one on everything (with and without top-k lists), and the reference extrapolated to the full run."""
     prefix, lines = report["prefix"], []
     lines.append(f"prefix of {prefix['candidates']:,} candidates: rouge-score {prefix['reference_seconds']:.1f} s, "
-                 f"fast {prefix['fast_seconds']:.2f} s ({prefix['ratio']:,}x); identical results: {prefix['identical']}")
+                 f"fast {prefix['fast_seconds']:.2f} s ({prefix['ratio']:,}x); "
+                 f"identical results: {prefix['identical']}")
     for key in ("full", "full_top_k_0"):
         if key in report:
             run = report[key]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -45,3 +48,21 @@ def teacher(server: TeacherServer, **options) -> Teacher:
     """A client for ``server``; tests keep retries fast."""
     options = {"timeout": 10.0, "backoff": 0.001, "backoff_cap": 0.01, **options}
     return Teacher(server.base_url, REPLAY_MODEL, **options)
+
+
+@contextlib.contextmanager
+def served_from_cli(model: str) -> Iterator[tuple[str, list[str]]]:
+    """Run ``alpaca-lessons teacher serve --model MODEL --port 0`` as a real subprocess; yield its base URL
+    and the lines it printed up to ``serving:``; stop it afterwards."""
+    process = subprocess.Popen([sys.executable, "-m", "alpaca_lessons.cli", "teacher", "serve", "--model", model,
+                                "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        lines: list[str] = []
+        while not (lines and lines[-1].startswith("serving:")):
+            line = process.stdout.readline()
+            assert line, "the server exited: " + "".join(lines)
+            lines.append(line)
+        yield re.search(r"http://127\.0\.0\.1:\d+/v1", lines[-1]).group(0), lines
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import sys
+
+from teacher_helpers import served_from_cli
 
 from alpaca_lessons import evaluate as ev
 from alpaca_lessons.cli import main
@@ -59,22 +58,11 @@ def test_blind_judging_of_any_two_systems_in_a_terminal(tmp_path, capsys):
 
 
 def test_the_length_judge_served_by_teacher_serve_judges_from_the_command_line(real_data, tmp_path, capsys):
-    process = subprocess.Popen([sys.executable, "-m", "alpaca_lessons.cli", "teacher", "serve", "--model",
-                                "length-baseline", "--port", "0"], stdout=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        while not (lines and lines[-1].startswith("serving:")):
-            line = process.stdout.readline()
-            assert line, "the server exited: " + "".join(lines)
-            lines.append(line)
+    with served_from_cli("length-baseline") as (base_url, lines):
         assert lines[0] == "model:   length-baseline\n"
-        base_url = re.search(r"http://127\.0\.0\.1:\d+/v1", lines[-1]).group(0)
         store = tmp_path / "verdicts.jsonl"
         args = ["evaluate", "judge", "--base-url", base_url, "--model", "length-baseline", "--store", str(store)]
         assert main([*args, "--limit", "12"]) == 0
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert "length-baseline on 12 pairs" in capsys.readouterr().out
     expected = [ev.length_baseline_preference(p) for p in ev.gpt4_judged_pairs().pairs[:12]]
     assert set(expected) == {1, 2}  # both sides win somewhere in these pairs

@@ -1,12 +1,9 @@
 """``teacher serve --model PATH``: a small LLaMA saved in Hugging Face format, served over OpenAI's API."""
 
-import re
-import subprocess
-import sys
 
 import openai
 import pytest
-from teacher_helpers import ALPACA_STOP, needs_mirror
+from teacher_helpers import ALPACA_STOP, needs_mirror, served_from_cli
 
 from alpaca_lessons.data import read_seed_tasks
 from alpaca_lessons.teacher import TeacherServer
@@ -87,20 +84,9 @@ def test_chat_and_the_context_window(server):
 
 @pytest.mark.slow
 def test_the_cli_serves_a_model_folder(tiny_llama):
-    process = subprocess.Popen([sys.executable, "-m", "alpaca_lessons.cli", "teacher", "serve", "--model",
-                                str(tiny_llama), "--port", "0"], stdout=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        while not (lines and lines[-1].startswith("serving:")):
-            line = process.stdout.readline()
-            assert line, "the server exited: " + "".join(lines)
-            lines.append(line)
-        base_url = re.search(r"http://127\.0\.0\.1:\d+/v1", lines[-1]).group(0)
+    with served_from_cli(str(tiny_llama)) as (base_url, lines):
         api = openai.OpenAI(base_url=base_url, api_key="local", max_retries=0, timeout=60)
         assert [m.id for m in api.models.list().data] == ["tiny-llama"]
         assert "LlamaForCausalLM" in "".join(lines)
         answer = api.completions.create(model="tiny-llama", prompt=PROMPT, max_tokens=5, temperature=0.0)
         assert answer.usage.completion_tokens <= 5
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
