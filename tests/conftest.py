@@ -19,6 +19,12 @@ def _shared_data() -> Path | None:
     return beside if beside.is_dir() else None
 
 
+# Found once, before any test module is imported, so that module-level and module-scoped readers of the real
+# data (which run before the function-scoped `real_data` fixture could) see the same mirror.
+if _shared_data() is not None:
+    os.environ[registry.MIRROR_ENV] = str(_shared_data())
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Every test gets an empty user cache, so nothing leaks in from a previous run."""

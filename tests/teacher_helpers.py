@@ -17,11 +17,8 @@ from alpaca_lessons.teacher import REPLAY_MODEL, FaultPlan, ReplayModel, Teacher
 
 ALPACA_STOP = ("\n20", "20.", "20.")
 
-# Module-scoped fixtures read the real data before conftest's function-scoped `real_data` could skip them, so
-# these modules find the mirror the same way (the variable, else ../shared/data beside the checkout) up front.
-_BESIDE = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not os.environ.get("ALPACA_LESSONS_DATA") and _BESIDE.is_dir():
-    os.environ["ALPACA_LESSONS_DATA"] = str(_BESIDE)
+# conftest.py has already put the mirror (the variable, else ../shared/data beside the checkout) in the
+# environment; module-scoped fixtures that read the real data skip cleanly without one.
 needs_mirror = pytest.mark.skipif(not Path(os.environ.get("ALPACA_LESSONS_DATA") or "/nonexistent").is_dir(),
                                   reason="no data mirror: set ALPACA_LESSONS_DATA")
 
