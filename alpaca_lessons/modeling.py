@@ -9,6 +9,7 @@ some of the language of the answers; it has none of the knowledge a pretrained L
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,24 +34,35 @@ PRESETS: dict[str, dict[str, int]] = {
     # LLaMA-7B's shape, for the memory calculator and GPU runs (never built on a CPU)
     "llama-7b": {"hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
                  "num_attention_heads": 32},
+    # LLaMA-7B's width with 8 of its 32 layers (1.88B parameters with a 32K vocabulary): every matrix
+    # multiply is the size of 7B's, so a GPU's throughput and utilisation on it carry over to 7B
+    "7b-width": {"hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 8,
+                 "num_attention_heads": 32},
 }
+UNTIED_PRESETS = ("llama-7b", "7b-width")  # as LLaMA: separate input and output embeddings
 
 
 def llama_config(preset: str, vocab_size: int, *, max_position_embeddings: int = 512, **overrides) -> LlamaConfig:
-    """A ``LlamaConfig`` of a preset size; embeddings are tied below 7B to halve the embedding memory."""
+    """A ``LlamaConfig`` of a preset size; embeddings are tied below 7B's width to halve the embedding memory."""
     if preset not in PRESETS:
         raise ValueError(f"unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")
     sizes = PRESETS[preset]
     settings = {"vocab_size": vocab_size, "max_position_embeddings": max_position_embeddings,
-                "num_key_value_heads": sizes["num_attention_heads"], "tie_word_embeddings": preset != "llama-7b",
-                "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, **sizes, **overrides}
+                "num_key_value_heads": sizes["num_attention_heads"],
+                "tie_word_embeddings": preset not in UNTIED_PRESETS, "bos_token_id": 1, "eos_token_id": 2,
+                "pad_token_id": 0, **sizes, **overrides}
     return LlamaConfig(**settings)
 
 
 def build_model(config: LlamaConfig, *, seed: int = 0, attn_implementation: str = "sdpa") -> PreTrainedModel:
-    """A randomly initialised causal LM of ``config`` (same seed, same weights), in float32."""
+    """A randomly initialised causal LM of ``config`` (same seed, same weights), in float32.
+
+    ``config`` is copied first: transformers records the attention kernel in the config it is given, so two
+    models built from one config object would otherwise both end up with the kernel of the last one built.
+    """
     torch.manual_seed(seed)
-    return AutoModelForCausalLM.from_config(config, attn_implementation=attn_implementation, dtype=torch.float32)
+    return AutoModelForCausalLM.from_config(copy.deepcopy(config), attn_implementation=attn_implementation,
+                                            dtype=torch.float32)
 
 
 def alpaca_texts(records: Iterable[Record]) -> Iterable[str]:

@@ -20,7 +20,11 @@ Two collations of the same micro-batch train alike:
 * ``pack_collate``: the micro-batch's examples laid end to end in one row with no padding. Examples must
   not see each other, so position ids restart at 0 for each example and the attention mask is an explicit
   4D boolean (batch, 1, query, key) mask that is True only for a key in the same example at or before the
-  query. A LLaMA built with ``attn_implementation="sdpa"`` passes a 4D mask to attention as it is.
+  query. A LLaMA built with ``attn_implementation="sdpa"`` passes a 4D mask to attention as it is; one built
+  with ``"flex_attention"`` gets the same rule as a ``BlockMask`` (``flex_block_mask``), which skips the
+  blocks that are all masked instead of computing them, the fast way to train packed rows on a GPU.
+  (Position ids that restart per example are not enough on their own: without the mask, transformers
+  lets every token attend to the earlier examples of its row.)
 
 Either way the loss of an optimizer step is the sum of the token losses over every target token of the
 step divided by the number of those tokens (``step_target_tokens``), whatever the micro-batch layout.
@@ -198,11 +202,38 @@ def pack_collate(examples: Sequence[SFTExample], pad_id: int) -> dict[str, torch
 
 
 COLLATIONS = {"padded": pad_collate, "packed": pack_collate}
+ATTENTIONS = ("sdpa", "flex_attention", "eager")  # the attention kernels a model can be built with here
 
 
-def model_inputs(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The entries of a collated batch the model takes (no labels: the loss is computed outside)."""
-    return {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
+def flex_block_mask(document_ids: torch.Tensor):
+    """``document_attention_mask``'s rule as a flex-attention ``BlockMask`` on the ids' device.
+
+    The mask is described by a function of (batch, head, query, key) rather than stored: flex attention
+    evaluates it per 128 x 128 block, skips blocks that are entirely masked (most of a packed row) and
+    applies it element-wise only on blocks that are partly masked.
+    """
+    from torch.nn.attention.flex_attention import create_block_mask
+
+    def same_example_and_causal(b, h, q, k):
+        return (document_ids[b, q] == document_ids[b, k]) & (k <= q)
+
+    batch, length = document_ids.shape
+    return create_block_mask(same_example_and_causal, batch, None, length, length, device=document_ids.device)
+
+
+def model_inputs(batch: dict[str, torch.Tensor], attention: str = "sdpa") -> dict:
+    """The entries of a collated batch the model takes (no labels: the loss is computed outside).
+
+    ``attention`` is the model's attention kernel (``model.config._attn_implementation``). A packed batch
+    (it has ``position_ids``) carries its per-example mask as a dense 4D tensor, which sdpa and eager
+    attention take as it is; for flex attention it is rebuilt as a ``BlockMask`` from the document ids.
+    """
+    if attention not in ATTENTIONS:
+        raise ValueError(f"attention must be one of {ATTENTIONS}, not {attention!r}")
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
+    if attention == "flex_attention" and "position_ids" in batch:
+        inputs["attention_mask"] = flex_block_mask(batch["document_ids"])
+    return inputs
 
 
 def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -223,12 +254,17 @@ def step_target_tokens(examples: Sequence[SFTExample]) -> int:
 
 
 def compare_collations(model, examples: Sequence[SFTExample], pad_id: int) -> dict[str, torch.Tensor]:
-    """Per-example losses of one micro-batch under each collation (they should agree to float tolerance)."""
+    """Per-example losses of one micro-batch under each collation (they should agree to float tolerance).
+
+    The batches go to the model's device, and the packed mask takes the form its attention kernel needs.
+    """
+    attention = model.config._attn_implementation
+    device = next(model.parameters()).device
     losses = {}
     with torch.no_grad():
         for name, collate in COLLATIONS.items():
-            batch = collate(examples, pad_id)
-            losses[name] = per_example_losses(model(**model_inputs(batch)).logits, batch)
+            batch = {k: v.to(device) for k, v in collate(examples, pad_id).items()}
+            losses[name] = per_example_losses(model(**model_inputs(batch, attention)).logits, batch).cpu()
     return losses
 
 

@@ -4,10 +4,11 @@
     torchrun --nproc_per_node=8 -m alpaca_lessons.train --model /models/llama-7b \\
         --output-dir work/alpaca-7b                                                # FSDP over 8 GPUs
 
-(``alpaca-lessons train ...`` takes the same options.) Under ``torchrun`` each process holds a shard of the
-model with FSDP2 (``torch.distributed.fsdp.fully_shard``): one FSDP unit per ``LlamaDecoderLayer``, then the
-whole model (embeddings, final norm, output layer), which is what Alpaca's ``--fsdp "full_shard auto_wrap"
---fsdp_transformer_layer_cls_to_wrap LlamaDecoderLayer`` asked of the Hugging Face Trainer. The backend
+(``alpaca-lessons train ...`` takes the same options.) Under ``torchrun`` (one process or many) each process
+holds a shard of the model with FSDP2 (``torch.distributed.fsdp.fully_shard``): one FSDP unit per
+``LlamaDecoderLayer``, then the whole model (embeddings, final norm, output layer), which is what Alpaca's
+``--fsdp "full_shard auto_wrap" --fsdp_transformer_layer_cls_to_wrap LlamaDecoderLayer`` asked of the Hugging
+Face Trainer. The backend
 is gloo on CPU and NCCL on GPUs; nothing else changes.
 
 The defaults are Alpaca's: effective batch 128 examples (micro-batch x accumulation x processes), learning
@@ -92,6 +93,7 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     max_length: int = sft.MAX_LENGTH
     collation: str = "padded"  # padded (the original recipe) or packed (no padding, per-example attention)
+    attention: str = "sdpa"  # the attention kernel: sdpa, flex_attention (packed rows on GPUs) or eager
     precision: str = "auto"  # auto: bf16 on CUDA GPUs that support it, else fp32
     activation_checkpointing: bool = False
     cpu_offload: bool = False  # FSDP's CPUOffloadPolicy: params, grads and optimizer states in CPU memory
@@ -101,6 +103,7 @@ class TrainConfig:
     resume: bool = True
     log_steps: int = 1
     save_dtype: str = "float32"  # dtype of the final exported model (checkpoints are always float32)
+    export: bool = True  # write the final model (benchmark runs that only time steps skip it)
     lora: bool = False
     lora_r: int = 8
     lora_alpha: int = 16
@@ -118,11 +121,12 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class Distributed:
-    """Where this process sits: rank, world size, device and backend."""
+    """Where this process sits: rank, world size, device, and whether torchrun launched it."""
 
     rank: int = 0
     world_size: int = 1
     device: torch.device = torch.device("cpu")
+    launched: bool = False  # by torchrun: a process group exists (NCCL or gloo) and the model is FSDP-sharded
 
     @property
     def is_main(self) -> bool:
@@ -131,14 +135,15 @@ class Distributed:
 
     @property
     def sharded(self) -> bool:
-        """Whether the model is sharded with FSDP (more than one process)."""
-        return self.world_size > 1
+        """Whether the model is sharded with FSDP: under torchrun, even a world of one process runs the FSDP
+        path (one shard per process, the same collectives) so that one GPU tests what eight will run."""
+        return self.launched
 
 
 def setup_distributed() -> Distributed:
     """Join the process group when launched by torchrun (gloo on CPU, NCCL on GPUs); else a lone process."""
     cuda = torch.cuda.is_available()
-    if "WORLD_SIZE" not in os.environ or int(os.environ["WORLD_SIZE"]) == 1:
+    if "WORLD_SIZE" not in os.environ:
         return Distributed(device=torch.device("cuda" if cuda else "cpu"))
     local_rank = int(os.environ.get("LOCAL_RANK", 0))
     if cuda:
@@ -146,7 +151,7 @@ def setup_distributed() -> Distributed:
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if cuda else "gloo")
     device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
-    return Distributed(dist.get_rank(), dist.get_world_size(), device)
+    return Distributed(dist.get_rank(), dist.get_world_size(), device, launched=True)
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
@@ -372,7 +377,7 @@ def _prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None):
             model = build_model(llama_config(cfg.model, len(tokenizer), max_position_embeddings=cfg.max_length),
                                 seed=cfg.seed)
             save_hf(model.state_dict(), model.config, tokenizer, base, torch.float32)
-        tokenizer, model = load_tokenizer(base), load_causal_lm(base)
+        tokenizer, model = load_tokenizer(base), load_causal_lm(base, attn_implementation=cfg.attention)
         add_pad_token(tokenizer, model)
         if checkpoint is not None:
             from peft import PeftModel
@@ -383,7 +388,7 @@ def _prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None):
         else:
             model = apply_lora(model, cfg)
     elif checkpoint is not None:
-        tokenizer, model = load_tokenizer(checkpoint), load_causal_lm(checkpoint)
+        tokenizer, model = load_tokenizer(checkpoint), load_causal_lm(checkpoint, attn_implementation=cfg.attention)
     elif cfg.is_preset:
         # one tokenizer for all processes: rank 0 trains it and saves it where the final model will be
         if rt.is_main:
@@ -391,9 +396,9 @@ def _prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None):
         _barrier(rt)
         tokenizer = load_tokenizer(out)
         model = build_model(llama_config(cfg.model, len(tokenizer), max_position_embeddings=cfg.max_length),
-                            seed=cfg.seed)
+                            seed=cfg.seed, attn_implementation=cfg.attention)
     else:
-        tokenizer, model = load_tokenizer(cfg.model), load_causal_lm(cfg.model)
+        tokenizer, model = load_tokenizer(cfg.model), load_causal_lm(cfg.model, attn_implementation=cfg.attention)
         add_pad_token(tokenizer, model)
     examples, report = sft.tokenize_records(records, tokenizer, cfg.max_length)
     return tokenizer, model, examples, report
@@ -408,7 +413,8 @@ def run_info(cfg: TrainConfig, rt: Distributed, dtype: torch.dtype) -> dict:
     return {"command": " ".join(cfg.command) or None,
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                        "device": device, "processes": rt.world_size, "torch_threads": torch.get_num_threads()},
+                        "device": device, "processes": rt.world_size, "fsdp": rt.sharded,
+                        "torch_threads": torch.get_num_threads()},
             "versions": {"python": platform.python_version(), "torch": torch.__version__,
                          "transformers": transformers.__version__, "peft": peft.__version__},
             "precision": str(dtype).removeprefix("torch."), "config": asdict(cfg)}
@@ -445,6 +451,11 @@ def train(cfg: TrainConfig) -> TrainResult:
     rt = setup_distributed()
     if cfg.lora and rt.sharded:
         raise ValueError("LoRA runs on one process here, as alpaca-lora's single-GPU recipe; drop torchrun")
+    if cfg.attention not in sft.ATTENTIONS:
+        raise ValueError(f"attention must be one of {sft.ATTENTIONS}, not {cfg.attention!r}")
+    if cfg.attention == "flex_attention" and rt.device.type != "cuda":
+        raise ValueError("flex_attention trains on CUDA GPUs only (PyTorch has no CPU backward for it); "
+                         "use --attention sdpa on a CPU, which isolates packed examples with a dense mask")
     if cfg.cpu_offload and not (rt.sharded and rt.device.type == "cuda"):
         raise ValueError("--cpu-offload moves FSDP shards from GPU to CPU memory: it needs torchrun on GPUs")
     if cfg.collation not in sft.COLLATIONS:
@@ -502,7 +513,8 @@ def train(cfg: TrainConfig) -> TrainResult:
     bar = tqdm(total=schedule.total_steps, initial=start, disable=not (rt.is_main and cfg.progress),
                desc="training", unit="step")
     model.train()
-    began, last_time, tokens_since, last = time.perf_counter(), time.perf_counter(), 0, {}
+    began, last_time, last = time.perf_counter(), time.perf_counter(), {}
+    tokens_since = useful_here = computed_here = 0  # all processes' example tokens; this process's, and padded
     for step in range(start, schedule.total_steps):
         torch.manual_seed(cfg.seed + step * rt.world_size + rt.rank)  # dropout (LoRA) replays on resume
         step_examples = [examples[i] for i in schedule.step_indices(step)]
@@ -511,9 +523,10 @@ def train(cfg: TrainConfig) -> TrainResult:
         loss_sum = torch.zeros((), device=rt.device)
         for k in range(accum):
             batch = collate(mine[k * cfg.micro_batch_size:(k + 1) * cfg.micro_batch_size], tokenizer.pad_token_id)
+            computed_here += batch["input_ids"].numel()
             batch = {key: value.to(rt.device) for key, value in batch.items()}
             with autocast:
-                logits = model(**sft.model_inputs(batch)).logits
+                logits = model(**sft.model_inputs(batch, cfg.attention)).logits
             token_sum = sft.token_losses(logits, batch["labels"]).sum()
             (token_sum * scale).backward()
             loss_sum += token_sum.detach()
@@ -527,7 +540,8 @@ def train(cfg: TrainConfig) -> TrainResult:
         if rt.sharded:
             dist.all_reduce(loss_sum)
         loss = loss_sum.item() * scale / rt.world_size
-        tokens_since += sum(len(e) for e in step_examples)
+        tokens_since += sum(len(e) for e in step_examples)  # useful tokens: padding is not counted
+        useful_here += sum(len(e) for e in mine)
         done = step + 1
         if done % cfg.log_steps == 0 or done == schedule.total_steps:
             norm = grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm
@@ -535,8 +549,9 @@ def train(cfg: TrainConfig) -> TrainResult:
             last = {"step": done, "epoch": round(schedule.epoch(done), 4), "loss": round(loss, 5),
                     "lr": float(f"{lr:.6g}"), "grad_norm": round(float(norm), 5),
                     "tokens_per_s": round(tokens_since / (now - last_time), 1),
+                    "pad_share": round(1 - useful_here / computed_here, 4),
                     "elapsed_s": round(now - began, 2)}
-            last_time, tokens_since = now, 0
+            last_time, tokens_since, useful_here, computed_here = now, 0, 0, 0
             if rt.is_main:
                 log.append(last)
                 bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}", tok_s=f"{last['tokens_per_s']:.0f}")
@@ -545,7 +560,8 @@ def train(cfg: TrainConfig) -> TrainResult:
             save_checkpoint(model, optimizer, scheduler, tokenizer, model.config, done, cfg, rt, last)
     bar.close()
     seconds = time.perf_counter() - began
-    _export(model, tokenizer, cfg, rt)
+    if cfg.export:
+        _export(model, tokenizer, cfg, rt)
     if rt.is_main:  # checkpoints exist to resume an unfinished run; the exported model is the result
         for old in _checkpoints(out):
             shutil.rmtree(old)

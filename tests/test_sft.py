@@ -110,6 +110,21 @@ def test_packed_and_padded_give_the_same_per_example_losses(tokenizer, model):
     assert (_losses(model, leaky) - alone)[1:].abs().max() > 1e-3
 
 
+def test_flex_attention_block_mask_isolates_packed_examples_like_the_dense_mask(tokenizer, model):
+    # flex attention compiles its kernel on first use (about 25 s here); on the CPU it runs forward only
+    flex = build_model(llama_config("tiny", len(tokenizer)), seed=0, attn_implementation="flex_attention").eval()
+    assert model.config._attn_implementation == "sdpa"  # building the flex model left the other one alone
+    examples, _ = sft.tokenize_records(tiny_records(5), tokenizer)
+    reference = sft.compare_collations(model, examples, tokenizer.pad_token_id)
+    losses = sft.compare_collations(flex, examples, tokenizer.pad_token_id)
+    assert torch.allclose(losses["packed"], reference["padded"], atol=1e-5)
+    assert torch.allclose(losses["padded"], reference["padded"], atol=1e-5)
+    mask = sft.flex_block_mask(torch.tensor([[0, 0, 1, 1, 1]]))
+    assert mask.to_dense().shape == (1, 1, 1, 1)  # one 128 x 128 block holds the whole short row
+    with pytest.raises(ValueError, match="attention must be one of"):
+        sft.model_inputs(sft.pack_collate(examples, 0), "flash")
+
+
 def test_step_loss_is_the_mean_over_the_steps_target_tokens_in_both_collations(tokenizer, model):
     examples, _ = sft.tokenize_records(tiny_records(8), tokenizer)
     total = sft.step_target_tokens(examples)

@@ -21,6 +21,7 @@ from alpaca_lessons.train import (
     accumulation_steps,
     latest_checkpoint,
     make_schedule,
+    read_log,
     recipe_trainer_arguments,
     run_torchrun,
     train,
@@ -95,6 +96,27 @@ def test_packed_and_padded_runs_train_alike(data_file, tmp_path):
     train(tiny_config(data_file, tmp_path / "padded", collation="padded"))
     assert cli.main(["train", *as_args(tiny_config(data_file, tmp_path / "packed", collation="packed"))]) == 0
     assert max_difference(tmp_path / "padded", tmp_path / "packed") < 1e-5
+    pad_shares = {name: [r["pad_share"] for r in read_log(tmp_path / name)] for name in ("padded", "packed")}
+    assert all(share > 0 for share in pad_shares["padded"]) and set(pad_shares["packed"]) == {0.0}
+
+
+def test_a_timing_run_can_skip_the_export_and_flex_attention_is_refused_on_a_cpu(data_file, tmp_path):
+    train(tiny_config(data_file, tmp_path / "timed", export=False, max_steps=1))
+    assert len(read_log(tmp_path / "timed")) == 1 and not (tmp_path / "timed" / "model.safetensors").exists()
+    with pytest.raises(ValueError, match="flex_attention trains on CUDA GPUs only"):
+        train(tiny_config(data_file, tmp_path / "flex", attention="flex_attention", collation="packed"))
+
+
+@pytest.mark.slow
+def test_torchrun_with_one_process_takes_the_fsdp_path_and_matches_a_plain_process(data_file, tmp_path,
+                                                                                   monkeypatch):
+    train(tiny_config(data_file, tmp_path / "plain"))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    run_torchrun(tiny_config(data_file, tmp_path / "fsdp"), processes=1)  # what the one-GPU check launches
+    run = json.loads((tmp_path / "fsdp" / "run.json").read_text())
+    assert run["machine"]["fsdp"] and run["machine"]["processes"] == 1 and run["shard_fractions"] == [[1.0, 1.0]]
+    assert not json.loads((tmp_path / "plain" / "run.json").read_text())["machine"]["fsdp"]
+    assert max_difference(tmp_path / "plain", tmp_path / "fsdp") < 1e-5
 
 
 @pytest.mark.slow
