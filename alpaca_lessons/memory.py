@@ -343,6 +343,11 @@ def training_cost(tokens: float, tokens_per_second: float, gpus: int, dollars_pe
     return Cost(hours, hours * gpus, hours * gpus * dollars_per_gpu_hour)
 
 
+def mfu(parameters: int, tokens_per_second: float, gpu: GPU, gpus: int = 1) -> float:
+    """Model FLOPs utilisation: training FLOPs per second (6 per parameter per token) over the GPUs' bf16 peak."""
+    return training_flops(parameters, tokens_per_second) / (gpus * gpu.bf16_tflops * 1e12)
+
+
 def implied_mfu(parameters: int, tokens: float, hours: float, gpu: GPU, gpus: int) -> float:
     """The utilisation a reported run time implies (e.g. Alpaca's 3 hours on 8 A100s)."""
     return training_flops(parameters, tokens) / (hours * 3600 * gpus * gpu.bf16_tflops * 1e12)
@@ -352,7 +357,7 @@ def implied_mfu(parameters: int, tokens: float, hours: float, gpu: GPU, gpus: in
 
 @dataclass(frozen=True)
 class Measurement:
-    """Predicted and measured peak of one configuration run on this CPU."""
+    """Predicted and measured peak of one configuration run on this CPU or GPU."""
 
     name: str
     setup: Setup
@@ -393,84 +398,89 @@ def measure_peak_cpu(setup: Setup, steps: int = 2) -> float:
     return float(json.loads(done.stdout.strip().splitlines()[-1])["bytes"])
 
 
+def _build(shape: ModelShape, setup: Setup):
+    """A randomly initialised float32 model of ``shape`` in training mode, as ``setup`` trains it (LoRA,
+    activation checkpointing)."""
+    from transformers import AutoModelForCausalLM
+
+    from .modeling import enable_activation_checkpointing
+
+    model = AutoModelForCausalLM.from_config(shape.to_config(), attn_implementation=setup.attention)
+    if setup.lora_r:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(r=setup.lora_r, lora_alpha=16, lora_dropout=0.0,
+                                                 target_modules=list(setup.lora_targets)))
+    if setup.activation_checkpointing:
+        enable_activation_checkpointing(model)
+    model.config.use_cache = False
+    return model.train()
+
+
+def _train_steps(model, setup: Setup, shape: ModelShape, batch: int, length: int, steps: int) -> None:
+    """``steps`` AdamW steps of ``setup.accumulation`` micro-batches of random tokens (no padding), with the
+    course's loss, on the model's device; bfloat16 compute under autocast when ``setup.precision`` asks."""
+    import torch
+
+    from .sft import token_losses
+
+    device = next(model.parameters()).device
+    bf16 = setup.precision != "fp32"
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    for _ in range(steps):
+        ids = torch.randint(0, shape.vocab_size, (batch, length), device=device)
+        for _ in range(setup.accumulation):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = model(input_ids=ids).logits
+            token_losses(logits, ids).mean().backward()
+            del logits
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+
 def _measure_here(setup: Setup, steps: int) -> float:
     """The body of ``measure_peak_cpu``, run inside the fresh process."""
     import gc
 
     import torch
 
-    from .modeling import enable_activation_checkpointing
-    from .sft import token_losses
-
     def status_bytes(field: str) -> int:  # VmRSS (now) or VmHWM (the high-water mark), reported in kB
         with open("/proc/self/status") as status:
             line = next(line for line in status if line.startswith(field + ":"))
         return int(line.split()[1]) * 1024
 
-    def build(shape: ModelShape):
-        from transformers import AutoModelForCausalLM
-
-        model = AutoModelForCausalLM.from_config(shape.to_config(), attn_implementation=setup.attention)
-        if setup.lora_r:
-            from peft import LoraConfig, get_peft_model
-
-            model = get_peft_model(model, LoraConfig(r=setup.lora_r, lora_alpha=16, lora_dropout=0.0,
-                                                     target_modules=list(setup.lora_targets)))
-        if setup.activation_checkpointing:
-            enable_activation_checkpointing(model)
-        model.config.use_cache = False
-        return model.train()
-
-    def train(model, shape: ModelShape, batch: int, length: int) -> None:
-        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-        for _ in range(steps):
-            ids = torch.randint(0, shape.vocab_size, (batch, length))
-            for _ in range(setup.accumulation):
-                logits = model(input_ids=ids).logits
-                token_losses(logits, ids).mean().backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-
     torch.manual_seed(0)
     warm = ModelShape(128, 32, 64, 1, 2, tied=setup.shape.tied)
-    train(build(warm), warm, 2, 16)
+    _train_steps(_build(warm, setup), setup, warm, 2, 16, steps)
     gc.collect()
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")  # the high-water mark restarts from the current resident size
     baseline = status_bytes("VmRSS")
-    train(build(setup.shape), setup.shape, setup.micro_batch, setup.seq_len)
+    _train_steps(_build(setup.shape, setup), setup, setup.shape, setup.micro_batch, setup.seq_len, steps)
     return status_bytes("VmHWM") - baseline
 
 
 def measure_peak_cuda(setup: Setup, steps: int = 2) -> float:
     """Peak CUDA memory (bytes) that ``steps`` training steps of ``setup`` allocate on one GPU, in this process:
-    ``torch.cuda.max_memory_allocated`` minus what was allocated before the model was built. For the GPU
-    check of the estimate (one process: ``sharded`` and ``cpu_offload`` are not measured here)."""
+    ``torch.cuda.max_memory_allocated`` minus what was allocated before the model was moved there. For the
+    GPU check of the estimate (one process: ``sharded`` and ``cpu_offload`` are not measured here)."""
+    import gc
+
     import torch
 
     if setup.sharded or setup.cpu_offload or not torch.cuda.is_available():
         raise ValueError("measure_peak_cuda runs one process on a CUDA GPU")
-    from transformers import AutoModelForCausalLM
-
-    from .sft import token_losses
-
+    torch.manual_seed(0)
+    model = _build(setup.shape, setup)
+    gc.collect()
     torch.cuda.empty_cache()
     before = torch.cuda.memory_allocated()
     torch.cuda.reset_peak_memory_stats()
-    model = AutoModelForCausalLM.from_config(setup.shape.to_config(), attn_implementation=setup.attention,
-                                             dtype=torch.float32).cuda().train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    dtype = torch.float32 if setup.precision == "fp32" else torch.bfloat16
-    for _ in range(steps):
-        ids = torch.randint(0, setup.shape.vocab_size, (setup.micro_batch, setup.seq_len), device="cuda")
-        with torch.autocast("cuda", dtype=dtype, enabled=dtype != torch.float32):
-            logits = model(input_ids=ids).logits
-        token_losses(logits, ids).mean().backward()
-        del logits
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+    model.cuda()
+    _train_steps(model, setup, setup.shape, setup.micro_batch, setup.seq_len, steps)
     peak = torch.cuda.max_memory_allocated() - before
-    del model, optimizer
+    del model
+    gc.collect()
     torch.cuda.empty_cache()
     return float(peak)
 
@@ -499,6 +509,24 @@ def check_on_cpu(names: list[str] | None = None) -> list[Measurement]:
     """Predicted against measured peaks for the ``CPU_CHECKS`` (or those named)."""
     chosen = {n: s for n, s in CPU_CHECKS.items() if names is None or n in names}
     return [Measurement(n, s, estimate(s).peak, measure_peak_cpu(s)) for n, s in chosen.items()]
+
+
+# Configurations checked on one GPU, at LLaMA-7B's width (so CUDA's allocator rounding is noise): each moves
+# a different term of the estimate to the front.
+_WIDE = ModelShape(32000, 4096, 11008, 2, 32)  # 7B's layers, two of them: 0.67B parameters
+GPU_CHECKS: dict[str, Setup] = {
+    "fp32, 4 x 512 tokens (the optimizer step is the peak)": Setup(_WIDE, 4, 512, precision="fp32"),
+    "fp32, 16 x 512 tokens (activations and logits)": Setup(_WIDE, 16, 512, precision="fp32"),
+    "bf16 autocast, 16 x 512 tokens": Setup(_WIDE, 16, 512, precision="bf16"),
+    "bf16, activation checkpointing, 16 x 512 tokens": Setup(_WIDE, 16, 512, activation_checkpointing=True),
+    "bf16, eager attention, 16 x 512 tokens": Setup(_WIDE, 16, 512, attention="eager"),
+}
+
+
+def check_on_cuda(names: list[str] | None = None) -> list[Measurement]:
+    """Predicted against measured peaks for the ``GPU_CHECKS`` (or those named), one after another on this GPU."""
+    chosen = {n: s for n, s in GPU_CHECKS.items() if names is None or n in names}
+    return [Measurement(n, s, estimate(s).peak, measure_peak_cuda(s)) for n, s in chosen.items()]
 
 
 def main(argv: list[str]) -> int:
