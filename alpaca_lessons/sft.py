@@ -74,6 +74,12 @@ class SFTReport:
     truncated: int  # kept, but cut at max_length (no EOS)
     dropped_prompt_too_long: int  # the prompt alone reached max_length: no labels
     max_length: int
+    tokens: int  # tokens of the kept examples, prompts included (what a training epoch computes, padding aside)
+
+    @property
+    def mean_tokens(self) -> float:
+        """Mean length of a kept example in tokens."""
+        return self.tokens / self.kept if self.kept else 0.0
 
     def summary(self) -> str:
         """One line for a notebook or a log."""
@@ -117,7 +123,7 @@ def tokenize_records(records: Sequence[Record], tokenizer, max_length: int = MAX
         else:
             examples.append(example)
     report = SFTReport(len(records), len(examples), sum(bool(records[e.source].input) for e in examples),
-                       sum(e.truncated for e in examples), dropped, max_length)
+                       sum(e.truncated for e in examples), dropped, max_length, sum(len(e) for e in examples))
     return examples, report
 
 

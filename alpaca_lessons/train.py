@@ -502,7 +502,8 @@ def train(cfg: TrainConfig) -> TrainResult:
         info = run_info(cfg, rt, dtype) | {
             "parameters": parameters, "trainable_parameters": trainable, "examples": asdict(report),
             "steps_per_epoch": schedule.steps_per_epoch, "total_steps": schedule.total_steps,
-            "accumulation_steps": accum, "shard_fractions": gathered, "resumed_from": start}
+            "accumulation_steps": accum, "shard_fractions": gathered, "fsdp_units": fsdp_units(model),
+            "resumed_from": start}
         (out / RUN_FILE).write_text(json.dumps(info, indent=1))
         print(f"{parameters:,} parameters ({trainable:,} trainable); {report.summary()}; "
               f"{schedule.total_steps} steps of {cfg.effective_batch_size} = {cfg.micro_batch_size} x {accum} "
@@ -628,7 +629,7 @@ def train_with_hf_trainer(cfg: TrainConfig):
 
     rt = setup_distributed()
     Path(cfg.output_dir).mkdir(parents=True, exist_ok=True)
-    tokenizer, model, examples, _ = _prepare(cfg, rt, None)
+    tokenizer, model, examples, report = _prepare(cfg, rt, None)
     kwargs = recipe_trainer_arguments(cfg.output_dir, world_size=rt.world_size,
                                       micro_batch_size=cfg.micro_batch_size)
     kwargs |= {"num_train_epochs": cfg.epochs, "learning_rate": cfg.learning_rate,
@@ -643,8 +644,28 @@ def train_with_hf_trainer(cfg: TrainConfig):
     trainer.save_model(cfg.output_dir)
     if rt.is_main:
         tokenizer.save_pretrained(cfg.output_dir)
+        info = run_info(cfg, rt, torch.bfloat16) | {
+            "fsdp_enabled": trainer.is_fsdp_enabled, "fsdp_units": fsdp_units(trainer.model_wrapped),
+            "examples": asdict(report), "trainer_log": trainer.state.log_history}
+        (Path(cfg.output_dir) / RUN_FILE).write_text(json.dumps(info, indent=1))
     return TrainResult(Path(cfg.output_dir), output.global_step, output.training_loss, output.metrics["train_runtime"],
                        *count_parameters(model), 0)
+
+
+def fsdp_units(model: torch.nn.Module) -> dict[str, int]:
+    """How many modules of each class FSDP wrapped (FSDP1's ``FullyShardedDataParallel``, or FSDP2's
+    ``FSDP<Class>``): evidence that ``auto_wrap`` made one unit per ``LlamaDecoderLayer``."""
+    units: dict[str, int] = {}
+    for module in model.modules():
+        name = type(module).__name__
+        if name == "FullyShardedDataParallel":
+            name = type(module.module).__name__
+        elif name.startswith("FSDP"):
+            name = name.removeprefix("FSDP")
+        else:
+            continue
+        units[name] = units.get(name, 0) + 1
+    return units
 
 
 # ------------------------------------------------------------------------------------ launching at scale

@@ -115,6 +115,7 @@ def test_torchrun_with_one_process_takes_the_fsdp_path_and_matches_a_plain_proce
     run_torchrun(tiny_config(data_file, tmp_path / "fsdp"), processes=1)  # what the one-GPU check launches
     run = json.loads((tmp_path / "fsdp" / "run.json").read_text())
     assert run["machine"]["fsdp"] and run["machine"]["processes"] == 1 and run["shard_fractions"] == [[1.0, 1.0]]
+    assert run["fsdp_units"] == {"LlamaDecoderLayer": 2, "LlamaForCausalLM": 1}  # auto_wrap's units, and the root
     assert not json.loads((tmp_path / "plain" / "run.json").read_text())["machine"]["fsdp"]
     assert max_difference(tmp_path / "plain", tmp_path / "fsdp") < 1e-5
 
@@ -181,6 +182,8 @@ def test_the_trainer_recipe_runs_on_a_gpu(data_file, tmp_path):  # checked by th
                *as_args(tiny_config(data_file, tmp_path)), "--backend", "hf-trainer"]
     subprocess.run(command, check=True, env=subprocess_env(ROOT), cwd=tmp_path, timeout=600)
     assert AutoModelForCausalLM.from_pretrained(tmp_path).config.model_type == "llama"
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["fsdp_enabled"] and run["fsdp_units"].get("LlamaDecoderLayer") == 2  # auto_wrap: one unit a layer
 
 
 def test_the_log_keeps_the_last_record_of_a_replayed_step(tmp_path):
