@@ -592,6 +592,13 @@ def _export(model, tokenizer, cfg: TrainConfig, rt: Distributed) -> None:
 
 # ------------------------------------------------------------------------- the original recipe (GPU only)
 
+# Alpaca's --fsdp "full_shard auto_wrap" --fsdp_transformer_layer_cls_to_wrap LlamaDecoderLayer, as transformers 5
+# spells it (the string form is deprecated and goes in 5.20): FSDP2, parameters resharded after each forward
+# (full_shard), one unit per LlamaDecoderLayer (auto_wrap).
+RECIPE_FSDP = {"fsdp": True, "fsdp_config": {"version": 2, "reshard_after_forward": True,
+                                             "transformer_layer_cls_to_wrap": ["LlamaDecoderLayer"]}}
+
+
 def recipe_trainer_arguments(output_dir: str, *, world_size: int = 4, micro_batch_size: int = 4) -> dict:
     """Alpaca's ``train.py`` flags as ``TrainingArguments`` keyword arguments (transformers 5).
 
@@ -611,8 +618,7 @@ def recipe_trainer_arguments(output_dir: str, *, world_size: int = 4, micro_batc
             "gradient_accumulation_steps": 128 // (micro_batch_size * world_size), "eval_strategy": "no",
             "save_strategy": "steps", "save_steps": 2000, "save_total_limit": 1, "learning_rate": 2e-5,
             "weight_decay": 0.0, **warmup, "lr_scheduler_type": "cosine", "logging_steps": 1, "bf16": True,
-            "tf32": True, "fsdp": "full_shard auto_wrap",
-            "fsdp_config": {"transformer_layer_cls_to_wrap": ["LlamaDecoderLayer"]},
+            "tf32": True, **RECIPE_FSDP,
             "report_to": "none", "remove_unused_columns": False, "seed": 42}
 
 
@@ -693,14 +699,6 @@ def launch_command(model: str = "/models/llama-7b", gpus: int = 8, *, micro_batc
     return (f"torchrun --nproc_per_node={gpus} -m alpaca_lessons.train --model {model} --data alpaca_data "
             f"--output-dir {output_dir} --micro-batch-size {micro_batch_size} --effective-batch-size 128 "
             f"--learning-rate 2e-5 --epochs 3 --precision auto --save-steps {save_steps}")
-
-
-def gpu_results(path: str | Path | None = None) -> dict | None:
-    """The GPU benchmark results the GPU issue commits (``benchmarks/results/gpu_finetune.json``), or None."""
-    from .paths import project_root
-
-    path = Path(path) if path else project_root() / "benchmarks" / "results" / "gpu_finetune.json"
-    return json.loads(read_text(path)) if path.is_file() else None
 
 
 # ----------------------------------------------------------------------------------------- command line
