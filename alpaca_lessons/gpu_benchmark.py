@@ -88,6 +88,23 @@ def projection_rows(results: dict) -> list[str]:
     return rows
 
 
+def report(results: dict) -> list[str]:
+    """Every measured part as a titled table, each saying where and when it was measured."""
+    sections = (("throughput", "Throughput of the training entry point (torchrun, FSDP2, bf16)", throughput_rows),
+                ("correctness", "Per-example loss differences, packed vs padded vs alone", correctness_rows),
+                ("memory", "Memory estimate vs measured peak", memory_rows),
+                ("projection", "Alpaca's full run projected", projection_rows))
+    lines: list[str] = []
+    for name, title, rows in sections:
+        if part(results, name) is not None:
+            lines += [f"{title} ({made(results, name)})", *rows(results), ""]
+    trainer = part(results, "trainer")
+    if trainer is not None:
+        lines += [f"Alpaca's Trainer + FSDP recipe ({made(results, 'trainer')})",
+                  f"{trainer['steps']} steps, losses {trainer['losses']}, FSDP units {trainer['fsdp_units']}"]
+    return lines
+
+
 def plot_gpu_benchmark(results: dict):
     """Useful tokens/s by batching (MFU on each bar) beside the memory estimate against the measured peaks."""
     import matplotlib.pyplot as plt
