@@ -90,3 +90,12 @@ def test_the_cli_serves_a_model_folder(tiny_llama):
         assert "LlamaForCausalLM" in "".join(lines)
         answer = api.completions.create(model="tiny-llama", prompt=PROMPT, max_tokens=5, temperature=0.0)
         assert answer.usage.completion_tokens <= 5
+
+
+def test_the_course_models_bfloat16_checkpoint_is_served_in_float32_on_a_cpu():
+    import torch
+
+    from alpaca_lessons.modeling import course_model_dir
+
+    served = LocalModel(course_model_dir())  # stored in bfloat16 to stay small; bf16 matmuls crawl on CPUs
+    assert served.model.dtype == torch.float32 and served.name == "course_model"

@@ -19,13 +19,11 @@ class LocalModel:
 
     def __init__(self, path: str | Path, device: str = "cpu") -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from ..infer import load
 
         folder = Path(path)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder}: no such model folder")
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModelForCausalLM.from_pretrained(folder).to(device).eval()
+        self.model, self.tokenizer = load(folder, device)  # float32 on a CPU, the checkpoint's dtype on a GPU
         self.device = device
         self.name = folder.name
         self.description = f"a local Hugging Face causal LM ({type(self.model).__name__}) loaded from {folder.name}/"
