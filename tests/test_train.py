@@ -239,6 +239,25 @@ def test_the_loop_trains_in_bfloat16_on_a_gpu(data_file, tmp_path):  # checked b
     assert result.final_loss < log[0]["loss"] - 0.5
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_packed_rows_on_flex_attention_train_like_padded_batches_on_a_gpu(data_file, tmp_path):
+    train(tiny_config(data_file, tmp_path / "padded", precision="fp32"))
+    train(tiny_config(data_file, tmp_path / "flex", precision="fp32", collation="packed", attention="flex_attention"))
+    assert max_difference(tmp_path / "padded", tmp_path / "flex") < 1e-4
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fsdp2_on_nccl_trains_alike_with_and_without_cpu_offload(data_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    for name, offload in (("gpu", False), ("offload", True)):
+        run_torchrun(tiny_config(data_file, tmp_path / name, precision="fp32", cpu_offload=offload), processes=1)
+        run = json.loads((tmp_path / name / "run.json").read_text())
+        assert run["machine"]["fsdp"] and run["fsdp_units"]["LlamaDecoderLayer"] == 2
+    assert max_difference(tmp_path / "gpu", tmp_path / "offload") < 1e-5
+
+
 def test_activation_checkpointing_changes_memory_not_the_result(data_file, tmp_path):
     train(tiny_config(data_file, tmp_path / "plain", max_steps=3))
     train(tiny_config(data_file, tmp_path / "checkpointed", max_steps=3, activation_checkpointing=True))
