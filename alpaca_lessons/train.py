@@ -36,7 +36,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import shutil
 import sys
 import time
@@ -44,7 +43,6 @@ import warnings
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -65,6 +63,7 @@ from .modeling import (
     quiet_progress,
     train_tokenizer,
 )
+from .results import provenance
 from .store import AppendOnlyStore
 
 LOG_FILE = "train_log.jsonl"
@@ -405,19 +404,12 @@ def _prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None):
 
 
 def run_info(cfg: TrainConfig, rt: Distributed, dtype: torch.dtype) -> dict:
-    """What a result file must say: the command, date, machine, versions and configuration."""
-    import peft
-    import transformers
-
-    device = torch.cuda.get_device_name(0) if rt.device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
-    return {"command": " ".join(cfg.command) or None,
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                        "device": device, "processes": rt.world_size, "fsdp": rt.sharded,
-                        "torch_threads": torch.get_num_threads()},
-            "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                         "transformers": transformers.__version__, "peft": peft.__version__},
-            "precision": str(dtype).removeprefix("torch."), "config": asdict(cfg)}
+    """What a result file must say: ``results.provenance`` (the machine with its device, processes, FSDP and
+    torch threads), then the precision and configuration."""
+    device = torch.cuda.get_device_name(0) if rt.device.type == "cuda" else rt.device.type.upper()
+    return provenance(" ".join(cfg.command) or None, ("torch", "transformers", "peft"), device=device,
+                      processes=rt.world_size, fsdp=rt.sharded, torch_threads=torch.get_num_threads()) | {
+        "precision": str(dtype).removeprefix("torch."), "config": asdict(cfg)}
 
 
 def read_log(folder: str | Path) -> list[dict]:

@@ -7,7 +7,7 @@ on all 52,002 Alpaca instructions.
 2. The fast filter runs over all 52,002 instructions, with ``--top-k`` and again with ``top_k=0``
    (decision and max score only), reporting how many pairs it decided without computing an LCS.
 
-Results go to ``benchmarks/results/novelty.json`` (date, machine, load average, versions, command,
+Results go to ``benchmarks/results/novelty.json`` (``alpaca_lessons.results.provenance``, load average,
 times, and (pool size, seconds, pairs) series for the lesson's plot) and the plot to
 ``figures/novelty_benchmark.png``. The machine is shared: run it when ``uptime`` shows a low load.
 
@@ -17,19 +17,16 @@ times, and (pool size, seconds, pairs) series for the lesson's plot) and the plo
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 from alpaca_lessons.data import read_records, read_seed_tasks
 from alpaca_lessons.novelty import NoveltyFilter, NoveltyResult, ReferenceNoveltyFilter, plot_novelty_benchmark
 from alpaca_lessons.plots import save_figure
+from alpaca_lessons.results import provenance
 
 RESULTS = Path(__file__).resolve().parent / "results" / "novelty.json"
 
@@ -55,30 +52,6 @@ def timed_run(novelty: NoveltyFilter | ReferenceNoveltyFilter, candidates: list[
     return results, timing
 
 
-def machine() -> dict:
-    """What the numbers were measured on."""
-    cpu = platform.processor()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                    if line.startswith("model name")), cpu)
-    return {"platform": platform.platform(), "machine": platform.machine(), "cpu": cpu,
-            "cpu_count": os.cpu_count(), "python": platform.python_version()}
-
-
-def versions() -> dict:
-    found = {name: metadata.version(name) for name in ("numpy", "rouge-score")}
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                                cwd=Path(__file__).parent).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "alpaca_lessons"], capture_output=True, text=True,
-                               check=True, cwd=Path(__file__).parent.parent).stdout.strip()
-        found["alpaca_lessons_commit"] = commit + (" (modified)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        found["alpaca_lessons_commit"] = "unknown"
-    return found
-
-
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -96,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [t.instruction for t in read_seed_tasks("seed_tasks")]
     options = {"threshold": args.threshold, "top_k": args.top_k}
     report: dict = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(), "versions": versions(),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **provenance(" ".join([Path(sys.executable).name, *sys.argv]), ("numpy", "rouge-score")),
         "data": {"candidates": "alpaca_data (file order)", "seeds": f"seed_tasks ({len(seeds)})"},
         "options": options, "load_average": {"start": load()},
     }

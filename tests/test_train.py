@@ -86,6 +86,9 @@ def test_a_single_process_run_learns_logs_and_saves_a_loadable_model(data_file, 
     assert all(r["tokens_per_s"] > 0 and r["grad_norm"] > 0 for r in log)
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["examples"]["kept"] == 64 and run["shard_fractions"] == [[1.0, 1.0]] and run["result"]["steps"] == 12
+    assert run["command"] is None and run["precision"] == "float32" and run["config"]["max_steps"] == 12
+    assert run["machine"] | {"device": "CPU", "processes": 1, "fsdp": False, "torch_threads": 1} == run["machine"]
+    assert run["versions"]["torch"] == torch.__version__ and "alpaca_lessons_commit" in run["versions"]
     model = AutoModelForCausalLM.from_pretrained(tmp_path)
     assert torch.equal(model.lm_head.weight, model.model.embed_tokens.weight)  # ties survive the export
     assert latest_checkpoint(tmp_path) is None  # checkpoints are gone once the run is exported
@@ -234,7 +237,7 @@ def test_command_line_round_trips_a_config(data_file, tmp_path):
 def test_the_loop_trains_in_bfloat16_on_a_gpu(data_file, tmp_path):  # checked by the GPU issue
     result = train(tiny_config(data_file, tmp_path, max_steps=12))
     run = json.loads((tmp_path / "run.json").read_text())
-    assert run["precision"] == "bfloat16" and "CPU" not in run["machine"]["device"]
+    assert run["precision"] == "bfloat16" and run["machine"]["device"] == torch.cuda.get_device_name(0)
     log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     assert result.final_loss < log[0]["loss"] - 0.5
 
