@@ -34,7 +34,7 @@ def made(results: dict, name: str) -> str:
     """Where and when a part was measured: "date · device · torch x, transformers y"."""
     stamp = results["parts"][name]["made"]
     versions = stamp["versions"]
-    return (f"{stamp['date'][:10]} · {stamp['machine']} · torch {versions.get('torch')}, "
+    return (f"{stamp['date'][:10]} · {stamp['machine']['device']} · torch {versions.get('torch')}, "
             f"transformers {versions.get('transformers')}")
 
 

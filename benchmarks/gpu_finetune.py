@@ -225,7 +225,8 @@ def memory_check() -> list[dict]:
 def merge(path: Path, found: dict, command: str) -> dict:
     """The results file with ``found``'s parts replaced, each part stamped with how it was made."""
     results = json.loads(path.read_text()) if path.is_file() else {"parts": {}}
-    stamp = provenance(command, PACKAGES)
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+    stamp = provenance(command, PACKAGES, device=device)
     for part, value in found.items():
         results["parts"][part] = {"made": stamp, "result": value}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,8 @@ def test_smoke_run_measures_isolation_and_both_batchings_through_the_fsdp_entry_
 
 @pytest.mark.slow
 def test_the_lesson_tables_and_figure_read_the_results(smoke, tmp_path):
+    assert gpu_benchmark.made(smoke, "throughput").split(" · ")[1] == "CPU"
+    assert gpu_benchmark.report(smoke)[0].startswith("Throughput of the training entry point")
     rows = gpu_benchmark.throughput_rows(smoke)
     assert len(rows) == 3 and rows[1].startswith("padded 4") and "  0%" in rows[2]
     assert len(gpu_benchmark.correctness_rows(smoke)) == 3  # header, float32 and bfloat16 on sdpa
