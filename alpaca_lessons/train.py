@@ -8,8 +8,7 @@
 holds a shard of the model with FSDP2 (``torch.distributed.fsdp.fully_shard``): one FSDP unit per
 ``LlamaDecoderLayer``, then the whole model (embeddings, final norm, output layer), which is what Alpaca's
 ``--fsdp "full_shard auto_wrap" --fsdp_transformer_layer_cls_to_wrap LlamaDecoderLayer`` asked of the Hugging
-Face Trainer. The backend
-is gloo on CPU and NCCL on GPUs; nothing else changes.
+Face Trainer. The backend is gloo on CPU and NCCL on GPUs; nothing else changes.
 
 The defaults are Alpaca's: effective batch 128 examples (micro-batch x accumulation x processes), learning
 rate 2e-5, 3 epochs, cosine schedule with 3% warmup, no weight decay, AdamW (betas 0.9/0.999, as the
