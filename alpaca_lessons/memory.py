@@ -17,7 +17,9 @@ backward, per token of the micro-batch, per layer, with ``h`` the hidden size, `
 ``i`` the MLP width and ``a`` the heads:
 
 * float32: 32h + 8kv + 16i + 4a + 8 bytes; with bfloat16 weights (FSDP mixed precision): 20h + 4kv + 8i + 4a + 8
-  (RMSNorm computes in float32 either way);
+  (RMSNorm computes in float32 either way); under ``torch.autocast`` over float32 weights (bf16 on one GPU)
+  10h more: the residual stream stays float32, so each projection casts its own bfloat16 copy of its input
+  (q, k and v three copies, gate and up two) and each RMSNorm keeps a float32 input and output;
 * eager attention keeps the a x s attention matrix per token instead of SDPA's log-sum-exp (4a): 4 bytes
   in float32, 6 in bfloat16 (the float32 softmax and its bfloat16 copy); the LLaMA code of March 2023
   (transformers 4.27, what Alpaca's users ran) also kept the scores for a ``torch.max`` clamp: 2 more;
@@ -138,6 +140,12 @@ class Setup:
     lora_targets: tuple[str, ...] = ("q_proj", "v_proj")
     lora_base_bytes: float = 2.0  # bytes per frozen base weight: 2 in bf16, 1 in int8 (alpaca-lora), 4 in fp32
 
+    @property
+    def autocast(self) -> bool:
+        """bfloat16 compute over float32 weights in one process (``torch.autocast``), rather than FSDP's
+        bfloat16 copies of the weights or a base model stored in bfloat16."""
+        return self.precision == "bf16" and not self.sharded and (not self.lora_r or self.lora_base_bytes == 4)
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -198,13 +206,15 @@ def lora_parameters(shape: ModelShape, r: int, targets: tuple[str, ...]) -> int:
     return shape.num_layers * sum(r * sum(sizes[t]) for t in targets)
 
 
-def activation_bytes_per_token(shape: ModelShape, precision: str, attention: str, seq_len: int) -> float:
-    """Bytes one decoder layer saves for backward per token of the micro-batch (see the module docstring)."""
+def activation_bytes_per_token(shape: ModelShape, precision: str, attention: str, seq_len: int,
+                               autocast: bool = False) -> float:
+    """Bytes one decoder layer saves for backward per token of the micro-batch (see the module docstring);
+    ``autocast``: bfloat16 compute over float32 weights."""
     h, kv, i, a = shape.hidden_size, shape.kv_size, shape.intermediate_size, shape.num_heads
     if precision == "fp32":
         saved, matrix, scores = 32 * h + 8 * kv + 16 * i + 8, 4, 4
     else:
-        saved, matrix, scores = 20 * h + 4 * kv + 8 * i + 8, 6, 2
+        saved, matrix, scores = (30 if autocast else 20) * h + 4 * kv + 8 * i + 8, 6, 2
     if attention not in ("sdpa", "eager", "eager-2023"):
         raise ValueError(f"attention must be sdpa, eager or eager-2023, not {attention!r}")
     if attention == "sdpa":
@@ -241,12 +251,14 @@ def estimate(setup: Setup) -> Estimate:
     offloaded = weights + gradients + optimizer if setup.cpu_offload else 0.0
     if setup.cpu_offload:
         weights = gradients = optimizer = 0.0
-    per_layer = activation_bytes_per_token(shape, setup.precision, setup.attention, setup.seq_len) * tokens
+    per_layer = activation_bytes_per_token(shape, setup.precision, setup.attention, setup.seq_len,
+                                           setup.autocast) * tokens
     final_norm = (12 if compute == 4 else 8) * shape.hidden_size * tokens
     logits_peak = (16 if compute == 4 else 14) * shape.vocab_size * tokens
     logits_held = compute * shape.vocab_size * tokens  # the caller still holds them while layers backprop
     if setup.activation_checkpointing:
-        kept = compute * shape.hidden_size * tokens * shape.num_layers + final_norm
+        residual = 4 if setup.autocast else compute  # each layer's input: the residual stream
+        kept = residual * shape.hidden_size * tokens * shape.num_layers + final_norm
         activations = kept + max(0.0, per_layer + logits_held - logits_peak)
     else:
         activations = per_layer * shape.num_layers + final_norm
@@ -376,7 +388,8 @@ class Measurement:
 
 
 def measure_peak_cpu(setup: Setup, steps: int = 2) -> float:
-    """Peak memory (bytes) of ``steps`` training steps of ``setup`` in a fresh CPU process, in float32.
+    """Peak memory (bytes) of ``steps`` training steps of ``setup`` in a fresh CPU process (float32, or bfloat16
+    compute under ``torch.autocast`` for ``precision="bf16"``).
 
     Method: a subprocess imports torch and transformers, warms up (a tiny model's forward, backward and
     AdamW step, so libraries and thread pools are loaded), resets the kernel's resident-set high-water mark
@@ -389,8 +402,8 @@ def measure_peak_cpu(setup: Setup, steps: int = 2) -> float:
     child's ``ru_maxrss``, so a small run started from a big parent (a test session that has loaded the 52K)
     reports the parent's size, not its own.
     """
-    if setup.precision != "fp32" or setup.sharded or setup.cpu_offload:
-        raise ValueError("measure_peak_cpu runs one float32 process on the CPU")
+    if setup.sharded or setup.cpu_offload:
+        raise ValueError("measure_peak_cpu runs one process on the CPU")
     env = os.environ | {"MALLOC_MMAP_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1"}
     request = json.dumps({"setup": asdict(setup), "steps": steps})
     done = subprocess.run([sys.executable, "-m", "alpaca_lessons.memory", request], env=env, check=True,

@@ -13,6 +13,7 @@ from alpaca_lessons.memory import (
     GPU_CHECKS,
     GPUS,
     LLAMA_7B,
+    Measurement,
     ModelShape,
     Setup,
     activation_bytes_per_token,
@@ -21,6 +22,7 @@ from alpaca_lessons.memory import (
     estimate,
     implied_mfu,
     lora_parameters,
+    measure_peak_cpu,
     mfu,
     smallest_fit,
     throughput_from_mfu,
@@ -41,9 +43,10 @@ def test_parameter_counts_match_real_models():
 
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "bf16 autocast"])
 def test_activation_bytes_equal_what_a_layer_saves_for_backward(attention, precision):
-    dtype = torch.float32 if precision == "fp32" else torch.bfloat16
+    autocast = precision == "bf16 autocast"  # float32 weights and residual stream, bfloat16 matrix products
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     model = build_model(SMALL.to_config(), attn_implementation=attention).to(dtype)
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
 
@@ -56,13 +59,14 @@ def test_activation_bytes_equal_what_a_layer_saves_for_backward(attention, preci
 
         hidden = torch.randn(batch, length, SMALL.hidden_size, dtype=dtype, requires_grad=True)
         positions = torch.arange(length)[None]
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), \
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             model.model.layers[0](hidden, position_embeddings=model.model.rotary_emb(hidden, positions),
                                   attention_mask=None, position_ids=positions)
         return sum(n for ptr, n in seen.items() if ptr not in params)
 
     per_token = (saved_bytes(4) - saved_bytes(2)) / (2 * 32)  # the slope: bytes per extra token
-    assert per_token == activation_bytes_per_token(SMALL, precision, attention, 32)
+    assert per_token == activation_bytes_per_token(SMALL, precision.split()[0], attention, 32, autocast)
 
 
 @pytest.mark.filterwarnings("ignore:.*is_gradient_checkpointing:FutureWarning")  # peft 0.21 on transformers 5.23
@@ -79,7 +83,9 @@ def test_full_fine_tuning_keeps_16_bytes_per_parameter_divided_by_fsdp():
     assert one.weights + one.gradients + one.optimizer == 16 * LLAMA_7B.parameters  # Alpaca's "7 x 4 x 4"
     eight = estimate(Setup(LLAMA_7B, gpus=8, sharded=True))
     assert eight.weights + eight.gradients + eight.optimizer == pytest.approx(16 * LLAMA_7B.parameters / 8)
-    assert eight.activations == one.activations  # each GPU still runs its own micro-batch
+    # each GPU still runs its own micro-batch: sharding over 8 divides no activation
+    assert eight.activations == estimate(Setup(LLAMA_7B, gpus=1, sharded=True)).activations
+    assert one.activations > eight.activations  # autocast's float32 residual stream and per-projection casts
 
 
 def test_the_ooms_users_reported_and_the_setups_that_worked():
@@ -129,6 +135,8 @@ def test_estimates_are_within_15_percent_of_peaks_measured_on_this_cpu():
     names = [n for n in CPU_CHECKS if n.startswith(("activations", "activation checkpointing", "logits"))]
     results = check_on_cpu(names)
     assert len(results) == 3
+    autocast = replace(CPU_CHECKS["activations (4M params, 4 x 512 tokens)"], precision="bf16")
+    results.append(Measurement("bf16 autocast", autocast, estimate(autocast).peak, measure_peak_cpu(autocast)))
     for result in results:
         assert result.measured > 100 * 2**20  # large enough that the method's noise (a few MiB) does not matter
         assert abs(result.error) < 0.15, result.to_dict()
