@@ -129,3 +129,15 @@ def test_cli_generate_writes_alpaca_eval_outputs(tiny_model, tmp_path, real_data
     first = instruction_set("user_oriented")[0]
     assert written.system == "model" and len(written.outputs) == 3
     assert written.instructions[0] == f"{first.instruction}\n\n{first.input}"  # AlpacaEval's merged form
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_course_model_generates_on_a_gpu_in_its_checkpoints_dtype():  # checked by the GPU issue
+    from alpaca_lessons.modeling import course_model_dir
+
+    model, tokenizer = load(course_model_dir(), device="cuda")
+    assert model.device.type == "cuda" and model.dtype == torch.bfloat16  # the checkpoint's dtype, not float32
+    records = [Record("Name three colors."), Record("Summarize the text.", "The sea is calm today.")]
+    out = generate(model, tokenizer, records, batch_size=2, max_new_tokens=16, temperature=0, progress=False)
+    assert len(out) == 2 and all(0 < len(g.token_ids) <= 16 for g in out)

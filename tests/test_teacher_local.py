@@ -99,3 +99,18 @@ def test_the_course_models_bfloat16_checkpoint_is_served_in_float32_on_a_cpu():
 
     served = LocalModel(course_model_dir())  # stored in bfloat16 to stay small; bf16 matmuls crawl on CPUs
     assert served.model.dtype == torch.float32 and served.name == "course_model"
+
+
+@pytest.mark.gpu
+def test_teacher_serve_runs_a_model_folder_on_a_gpu():  # `teacher serve --model PATH --device cuda`
+    import torch
+
+    from alpaca_lessons.modeling import course_model_dir
+    from alpaca_lessons.teacher.base import Sampling
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    served = LocalModel(course_model_dir(), device="cuda")
+    done = served.complete("### Instruction:\nName three colors.\n\n### Response:\n",
+                           Sampling(max_tokens=16, temperature=0.0, top_p=1.0, stop=()), draw=0)
+    assert served.model.device.type == "cuda" and done.finish_reason in ("stop", "length")
