@@ -109,6 +109,7 @@ class NoveltyResult:
     keep: bool
     max_score: float
     most_similar: list[tuple[str, float]] = field(default_factory=list)  # best first
+    mean_score: float | None = None  # over the whole pool (Alpaca's avg_similarity_score), when asked for
 
 
 class ReferenceNoveltyFilter:
@@ -119,10 +120,11 @@ class ReferenceNoveltyFilter:
     """
 
     def __init__(self, pool: Iterable[str] = (), *, threshold: float = 0.7, tokenizer: Tokenizer = rouge_tokens,
-                 top_k: int = 10) -> None:
+                 top_k: int = 10, mean: bool = False) -> None:
         self.threshold = threshold
         self.tokenizer = tokenizer
         self.top_k = top_k
+        self.mean = mean
         self.instructions: list[str] = []
         self._tokens: list[list[str]] = []
         for instruction in pool:
@@ -142,7 +144,9 @@ class ReferenceNoveltyFilter:
         scores = [rouge_l(tokens, other) for other in self._tokens]
         ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[: self.top_k]
         best = max(scores, default=0.0)
-        return NoveltyResult(best <= self.threshold, best, [(self.instructions[i], scores[i]) for i in ranked])
+        keep = best <= self.threshold
+        mean = float(np.mean(scores)) if self.mean and keep and scores else None  # as Alpaca computes it
+        return NoveltyResult(keep, best, [(self.instructions[i], scores[i]) for i in ranked], mean)
 
     def consider(self, candidate: str) -> NoveltyResult:
         """Check ``candidate`` and, if it is novel enough, add it to the pool."""
@@ -222,15 +226,20 @@ class NoveltyFilter:
     the exact ``top_k`` with ties in pool order), found with an inverted index and overlap bounds so
     that most pairs never need an LCS. ``top_k=0`` returns no list and is faster still: only the
     decision and the maximum must be exact. ``stats`` counts the pairs that needed work.
+
+    ``mean=True`` also gives each kept candidate its mean score over the whole pool (Alpaca's
+    ``avg_similarity_score``). No bound helps there: every entry that shares a token needs its LCS, so it
+    costs far more than the decision (fine for thousands of instructions, minutes at 52K).
     """
 
     def __init__(self, pool: Iterable[str] = (), *, threshold: float = 0.7, tokenizer: Tokenizer = rouge_tokens,
-                 top_k: int = 10) -> None:
+                 top_k: int = 10, mean: bool = False) -> None:
         if top_k < 0:
             raise ValueError(f"top_k must be >= 0, got {top_k}")
         self.threshold = threshold
         self.tokenizer = tokenizer
         self.top_k = top_k
+        self.mean = mean
         self.instructions: list[str] = []
         self.stats = NoveltyStats()
         self._vocab: dict[str, int] = {}
@@ -308,7 +317,9 @@ class NoveltyFilter:
         entries, scores = self._top(tokens)
         best = float(scores[0]) if len(scores) else 0.0
         similar = [(self.instructions[i], float(s)) for i, s in zip(entries.tolist(), scores.tolist(), strict=True)]
-        return NoveltyResult(best <= self.threshold, best, similar[: self.top_k])
+        keep = best <= self.threshold
+        mean = self._mean_score(tokens) if self.mean and keep and self.instructions else None
+        return NoveltyResult(keep, best, similar[: self.top_k], mean)
 
     def consider(self, candidate: str) -> NoveltyResult:
         """Check ``candidate`` and, if it is novel enough, add it to the pool."""
@@ -334,6 +345,21 @@ class NoveltyFilter:
             entries = np.concatenate([entries, np.array(zeros, np.int64)])
             scores = np.concatenate([scores, np.zeros(len(zeros))])
         return entries, scores
+
+    def _mean_score(self, tokens: list[str]) -> float:
+        """The candidate's mean score over every pool entry: an exact LCS with each entry sharing a token
+        (the others score 0), summed and divided by the pool's size."""
+        query = _Query(self, [self._vocab.get(t, -1) for t in tokens], 1)
+        lists = [self._postings[t].ids.view() for t in query.counts]
+        total = 0.0
+        if lists:
+            entries = np.unique(np.concatenate(lists)).astype(np.int64)
+            if len(entries):
+                total += float(query.scores.table[query.lcs(entries), self._lengths[entries]].sum())
+        ids = [t for t in query.ids if t >= 0]
+        for _, long_ids in self._long:
+            total += f_measure(lcs_length(long_ids, ids), len(long_ids), len(query.ids))
+        return total / len(self.instructions)
 
     def _score_table(self, n: int) -> _Scores:
         """The score tables for candidates of ``n`` tokens, made on first use."""
@@ -506,17 +532,21 @@ class _Query:
         self._verify(entries[bounds >= self.tau])
 
     def _verify(self, entries: np.ndarray) -> None:
-        """Exact LCS of the candidate with each of ``entries`` at once, merged into the top k.
+        """Exact LCS of the candidate with each of ``entries`` at once, merged into the top k."""
+        if not len(entries):
+            return
+        self.pool.stats.lcs += len(entries)
+        self._merge(entries.astype(np.int64), self.scores.table[self.lcs(entries), self.pool._lengths[entries]])
+
+    def lcs(self, entries: np.ndarray) -> np.ndarray:
+        """LCS length of the candidate with each of ``entries`` (entries of at most 64 tokens).
 
         Bit-parallel LCS with every entry's 64-bit state in its own 72-bit lane of one Python int:
         ``u = v & mask`` is a subset of ``v``, so ``v - u`` never borrows across lanes and the carry
         of ``v + u`` stops in the lane's spare byte, cleared each step. A few big-int operations per
         candidate token then serve every entry, with none of numpy's per-call cost.
         """
-        if not len(entries):
-            return
         pool = self.pool
-        pool.stats.lcs += len(entries)
         lengths = pool._lengths[entries]
         width = -(-int(lengths.max()) // 8)  # bytes of token positions to look at
         tokens = pool._tokens[entries, : 8 * width]
@@ -539,8 +569,7 @@ class _Query:
                 v = ((v + u) | (v - u)) & keep
         state = np.frombuffer(v.to_bytes(9 * len(entries), "little"), np.uint8).reshape(-1, 9)[:, :8]
         state = np.ascontiguousarray(state).view("<u8")[:, 0]
-        lcs = np.bitwise_count(~state & _LOW_BITS[lengths]).astype(np.int64)
-        self._merge(entries.astype(np.int64), self.scores.table[lcs, lengths])
+        return np.bitwise_count(~state & _LOW_BITS[lengths]).astype(np.int64)
 
     def _merge(self, entries: np.ndarray, found: np.ndarray) -> None:
         if found.max() < self.tau:
@@ -576,21 +605,22 @@ class DedupResult:
 
 
 def dedup(records: Iterable[Record], seeds: Iterable[str], *, threshold: float = 0.7, top_k: int = 10,
-          tokenizer: Tokenizer = rouge_tokens, progress: bool = False) -> DedupResult:
+          tokenizer: Tokenizer = rouge_tokens, mean: bool = False, progress: bool = False) -> DedupResult:
     """Run the novelty filter over ``records`` in order, the pool starting from ``seeds``.
 
     Each kept record gains Alpaca's ``most_similar_instructions`` (instruction -> score, best first;
-    empty with ``top_k=0``) and ``max_similarity``, the fields the generation pipeline writes.
-    ``progress`` shows a tqdm bar.
+    empty with ``top_k=0``) and ``max_similarity``, the fields the generation pipeline writes, and with
+    ``mean`` Alpaca's ``avg_similarity_score``. ``progress`` shows a tqdm bar.
     """
     records = list(records)
-    novelty = NoveltyFilter(seeds, threshold=threshold, tokenizer=tokenizer, top_k=top_k)
+    novelty = NoveltyFilter(seeds, threshold=threshold, tokenizer=tokenizer, top_k=top_k, mean=mean)
     kept: list[Record] = []
     start = time.perf_counter()
     for record in tqdm(records, desc="dedup", unit="instr", mininterval=0.5, disable=not progress):
         result = novelty.consider(record.instruction)
         if result.keep:
             evidence = {"most_similar_instructions": dict(result.most_similar),
+                        **({"avg_similarity_score": result.mean_score} if result.mean_score is not None else {}),
                         "max_similarity": result.max_score}
             kept.append(Record(record.instruction, record.input, record.output, {**record.meta, **evidence}))
     return DedupResult(kept, len(records) - len(kept), time.perf_counter() - start, novelty.stats)

@@ -23,7 +23,7 @@ from alpaca_lessons.generate import (
     near_duplicates,
 )
 from alpaca_lessons.generate.handwritten import CHINESE
-from alpaca_lessons.novelty import NoveltyFilter, character_tokens, rouge_tokens
+from alpaca_lessons.novelty import NoveltyFilter, ReferenceNoveltyFilter, character_tokens, rouge_tokens
 from alpaca_lessons.store import AppendOnlyStore
 from alpaca_lessons.teacher import FaultPlan, Teacher
 
@@ -62,6 +62,12 @@ def test_an_offline_run_keeps_real_tasks_and_accounts_for_every_candidate(refere
         assert task["max_similarity"] == scores[0] <= 0.7
         assert set(task["seed_tasks"]) <= seed_ids and len(task["seed_tasks"]) == 3
     assert [t["request"] for t in tasks] == sorted(t["request"] for t in tasks)
+    # Alpaca's avg_similarity_score: the mean ROUGE-L against the pool as it stood (seeds, then kept tasks)
+    pool = ReferenceNoveltyFilter([t.instruction for t in read_seed_tasks()], mean=True)
+    for task in tasks:
+        assert task["avg_similarity_score"] == pytest.approx(pool.check(task["instruction"]).mean_score, rel=1e-12)
+        assert 0 < task["avg_similarity_score"] < task["max_similarity"]
+        pool.add(task["instruction"])
     log = AppendOnlyStore(result.log).read()
     assert log[0]["run"]["profile"] == "alpaca" and [line["request"] for line in log[1:]] == list(range(total.requests))
     assert sum(len(line["kept"]) for line in log[1:]) == len(tasks)

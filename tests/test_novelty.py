@@ -120,6 +120,29 @@ def test_a_run_of_candidates_matches_the_reference(settings_, seeds, candidates,
     assert fast.instructions == reference.instructions
 
 
+def same_means(got: novelty.NoveltyResult, want: novelty.NoveltyResult) -> bool:
+    """Both None, or equal up to the order of summation (rouge-score's scores, summed in another order)."""
+    if want.mean_score is None or got.mean_score is None:
+        return got.mean_score is want.mean_score
+    return got.mean_score == pytest.approx(want.mean_score, rel=1e-12, abs=1e-15)
+
+
+@TUNINGS
+@given(seeds=st.lists(texts, max_size=5), candidates=st.lists(texts, max_size=20),
+       threshold=st.sampled_from([0.0, 0.3, 0.7, 1.0]))
+@settings(max_examples=60, deadline=None)
+def test_mean_scores_equal_alpacas_mean_over_the_whole_pool(settings_, seeds, candidates, threshold):
+    reference = ReferenceNoveltyFilter(seeds, threshold=threshold, top_k=3, mean=True)
+    with tuning(**settings_):
+        fast = NoveltyFilter(seeds, threshold=threshold, top_k=3, mean=True)
+        for candidate in candidates:
+            pool_size = len(reference)
+            got, want = fast.consider(candidate), reference.consider(candidate)
+            assert (got.keep, got.max_score, got.most_similar) == (want.keep, want.max_score, want.most_similar)
+            assert same_means(got, want)
+            assert (got.mean_score is not None) == (got.keep and pool_size > 0)  # kept tasks only, as Alpaca
+
+
 @TUNINGS
 def test_a_tie_at_the_bound_goes_to_the_earlier_entry(settings_):
     # After the rare x and y, "x y" scores 2/3; "a b" (no rare token) can score at most 2/3 too,
@@ -194,6 +217,9 @@ def test_a_large_real_pool_matches_the_reference_and_skips_most_lcs(alpaca):
     assert [fast.check(c) for c in candidates] == [reference.check(c) for c in candidates]
     assert fast.stats.pairs == 40 * len(pool)
     assert fast.stats.lcs < 0.05 * fast.stats.pairs
+    fast.mean = reference.mean = True  # Alpaca's avg_similarity_score: every entry sharing a token needs an LCS
+    means = [(fast.check(c), reference.check(c)) for c in candidates]
+    assert all(same_means(got, want) for got, want in means) and sum(w.mean_score is not None for _, w in means) > 30
 
 
 # -- dedup and the command line ----------------------------------------------------------------------
@@ -227,7 +253,7 @@ def test_cli_dedup(tmp_path, capsys):
     (tmp_path / "seeds.jsonl").write_text(json.dumps(seed) + "\n")
     out = tmp_path / "out" / "kept.jsonl"
     code = main(["dedup", str(tmp_path / "in.json"), "--seeds", str(tmp_path / "seeds.jsonl"), "--threshold", "0.7",
-                 "--top-k", "2", "--out", str(out), "--no-progress"])
+                 "--top-k", "2", "--avg-similarity", "--out", str(out), "--no-progress"])
     assert code == 0
     assert "kept 3, rejected 1 of 4" in capsys.readouterr().out
     kept = [json.loads(line) for line in out.read_text().splitlines()]
@@ -236,6 +262,10 @@ def test_cli_dedup(tmp_path, capsys):
     tips = rouge(data[0]["instruction"], seed["instruction"])
     assert kept[0]["most_similar_instructions"] == {seed["instruction"]: tips}
     assert kept[0]["max_similarity"] == tips <= 0.7
+    assert kept[0]["avg_similarity_score"] == tips  # the pool held only the seed
+    french = data[2]["instruction"]  # against the seed and the first kept instruction
+    assert kept[1]["avg_similarity_score"] == pytest.approx(
+        (rouge(french, seed["instruction"]) + rouge(french, data[0]["instruction"])) / 2)
     assert len(kept[2]["most_similar_instructions"]) == 2
 
 

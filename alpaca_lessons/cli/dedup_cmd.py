@@ -28,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tokenizer", choices=sorted(TOKENIZERS), default="rouge",
                         help="rouge: rouge-score's default (English); characters: one token per character "
                              "(Chinese)")
+    parser.add_argument("--avg-similarity", action="store_true",
+                        help="also write Alpaca's avg_similarity_score, the mean ROUGE-L against the whole pool "
+                             "(an LCS with every instruction sharing a word: minutes at 52K instead of seconds)")
     parser.add_argument("--out", required=True, help="where to write the kept records (.jsonl or .json)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run)
@@ -43,8 +46,8 @@ def _count(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     records = read_records(args.input)
     seeds = [task.instruction for task in read_seed_tasks(args.seeds)]
-    result = dedup(records, seeds, threshold=args.threshold, top_k=args.top_k,
-                   tokenizer=TOKENIZERS[args.tokenizer], progress=not args.no_progress)
+    result = dedup(records, seeds, threshold=args.threshold, top_k=args.top_k, tokenizer=TOKENIZERS[args.tokenizer],
+                   mean=args.avg_similarity, progress=not args.no_progress)
     path = write_records(result.kept, args.out)
     stats = result.stats
     share = stats.without_lcs / stats.pairs if stats.pairs else 1.0

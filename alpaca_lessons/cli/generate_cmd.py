@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="do not send Alpaca's logit_bias {50256: -100} (GPT-3's <|endoftext|>; other "
                              "tokenizers, e.g. a LLaMA served by vLLM, have no such token)")
     recipe.add_argument("--threshold", type=float, default=0.7, help="ROUGE-L above which a task is rejected")
+    recipe.add_argument("--no-avg-similarity", action="store_true",
+                        help="skip Alpaca's avg_similarity_score (the mean ROUGE-L against the whole pool needs "
+                             "an LCS with every instruction sharing a word: about 35 ms a task at 50K)")
     recipe.add_argument("--seed", type=int, default=0)
     run = parser.add_argument_group("run")
     run.add_argument("--concurrency", type=int, default=1, help="requests in flight (output is the same at any)")
@@ -62,8 +65,8 @@ def _config(args: argparse.Namespace) -> GenerationConfig:
         num_tasks=args.num_tasks, profile=args.profile, num_prompt_instructions=args.num_prompt_instructions,
         request_batch_size=args.request_batch_size, n=args.n, temperature=args.temperature, top_p=args.top_p,
         max_tokens=args.max_tokens, stop=ALPACA_STOP, logit_bias=None if args.no_logit_bias else {"50256": -100},
-        threshold=args.threshold, seed=args.seed, concurrency=args.concurrency, max_cost=args.max_cost,
-        max_requests=args.max_requests)
+        threshold=args.threshold, avg_similarity=not args.no_avg_similarity, seed=args.seed,
+        concurrency=args.concurrency, max_cost=args.max_cost, max_requests=args.max_requests)
 
 
 def _prices(args: argparse.Namespace) -> Prices | None:

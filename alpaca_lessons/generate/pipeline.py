@@ -60,6 +60,7 @@ class GenerationConfig:
     stop: tuple[str, ...] = ALPACA_STOP
     logit_bias: dict[str, int] | None = field(default_factory=lambda: {"50256": -100})  # GPT-3's <|endoftext|>
     threshold: float = 0.7
+    avg_similarity: bool = True  # write Alpaca's avg_similarity_score (mean ROUGE-L over the pool) per kept task
     seed: int = 0
     concurrency: int = 1
     max_cost: float | None = None  # dollars, counting earlier sessions of the same output
@@ -150,7 +151,8 @@ class _Run:
         self.kept = self.repaired = self.next_request = self.idle = 0
         pool = self._resume()
         self.resumed = self.kept
-        self.novelty = NoveltyFilter(pool, threshold=config.threshold, tokenizer=self.profile.tokenizer)
+        self.novelty = NoveltyFilter(pool, threshold=config.threshold, tokenizer=self.profile.tokenizer,
+                                     mean=config.avg_similarity)
 
     # Resume ----------------------------------------------------------------------------------------
     def _settings(self) -> dict[str, Any]:
@@ -353,8 +355,11 @@ class _Run:
 
 
 def _task_record(verdict, index: int, prompt: int, choice: int, seed_ids: list[str]) -> dict[str, Any]:
-    """A kept task as Alpaca saved it (its fields and most similar pool instructions), plus where it came from."""
+    """A kept task as Alpaca saved it (its fields, most similar pool instructions and mean similarity to the
+    pool), plus where it came from."""
+    mean = verdict.novelty.mean_score
     return {**verdict.task.to_dict(),
             "most_similar_instructions": dict(verdict.novelty.most_similar),
+            **({"avg_similarity_score": mean} if mean is not None else {}),
             "max_similarity": verdict.novelty.max_score,
             "request": index, "prompt": prompt, "choice": choice, "number": verdict.number, "seed_tasks": seed_ids}
