@@ -103,3 +103,18 @@ def test_merging_a_part_keeps_the_others(script, tmp_path):
     script.merge(path, {"trainer": {"steps": 3}}, "second")
     parts = json.loads(path.read_text())["parts"]
     assert parts["memory"]["result"] == [1] and parts["trainer"]["made"]["command"] == "second"
+
+
+def test_the_memory_table_and_figure_show_estimate_against_measured():
+    from alpaca_lessons.results import provenance
+
+    setup = memory.GPU_CHECKS["bf16 autocast, 16 x 512 tokens"]
+    check = memory.Measurement("bf16 autocast, 16 x 512 tokens", setup, 2 * memory.GIB, 2.1 * memory.GIB)
+    results = {"parts": {"memory": {"made": provenance("test", ("torch",), device="GPU X"),
+                                    "result": [check.to_dict()]}}}
+    rows = gpu_benchmark.memory_rows(results)
+    assert rows[1].split() == ["bf16", "autocast,", "16", "x", "512", "tokens", "2.00", "G", "2.10", "G", "-4.8%"]
+    assert gpu_benchmark.report(results)[0].startswith("Memory estimate vs measured peak (")
+    assert "GPU X" in gpu_benchmark.report(results)[0]
+    fig = gpu_benchmark.plot_gpu_benchmark(results)
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["bf16 autocast, 16 x 512 tokens"]
