@@ -87,7 +87,7 @@ def projection_rows(results: dict) -> list[str]:
                     f"(${run['dollars']:,}), {run['hours_on_8']:.2f} h on 8")
     alpaca = found["alpaca"]
     rows.append(f"  Alpaca: 3 h on 8 A100s = {alpaca['a100_hours']:.0f} A100-hours, "
-                f"implying {alpaca['implied_mfu']:.1%} MFU")
+                f"implying {alpaca['implied_mfu']:.1%} MFU on the same useful tokens")
     return rows
 
 

@@ -170,8 +170,8 @@ def throughput(scale: Scale, work: Path, peak: memory.GPU | None) -> list[dict]:
             continue
         run = read_run(folder)
         row |= steady(read_log(folder), scale.warmup_steps)
-        row |= {"parameters": run["parameters"], "mean_example_tokens": round(run["examples"]["tokens"] /
-                                                                              run["examples"]["kept"], 1),
+        row |= {"parameters": run["parameters"],
+                "mean_example_tokens": round(sft.SFTReport(**run["examples"]).mean_tokens, 1),
                 "precision": run["precision"], "fsdp_units": run["fsdp_units"], "device": run["machine"]["device"],
                 "mfu": round(memory.mfu(run["parameters"], row["tokens_per_s"], peak), 4) if peak else None}
         print(f"  {row['tokens_per_s']:,.0f} useful tok/s, pad share {row['pad_share']:.0%}, MFU {row['mfu']}",
