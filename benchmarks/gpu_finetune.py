@@ -228,9 +228,14 @@ def memory_check() -> list[dict]:
 
 # ------------------------------------------------------------------------------------------------------ main
 
+def read(path: Path) -> dict:
+    """The results file, or an empty one."""
+    return json.loads(path.read_text()) if path.is_file() else {"parts": {}}
+
+
 def merge(path: Path, found: dict, command: str) -> dict:
     """The results file with ``found``'s parts replaced, each part stamped with how it was made."""
-    results = json.loads(path.read_text()) if path.is_file() else {"parts": {}}
+    results = read(path)
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
     stamp = provenance(command, PACKAGES, device=device)
     for part, value in found.items():
@@ -266,24 +271,19 @@ def main(argv: list[str] | None = None) -> int:
     # tokenizing the records on one thread would take most of each run
     os.environ.setdefault("OMP_NUM_THREADS", str(min(8, os.cpu_count() or 1)))
     command = " ".join([Path(sys.executable).name, *sys.argv])
+    measure = {
+        "correctness": lambda: correctness(device, ("sdpa",) if args.smoke else sft.ATTENTIONS[:2]),
+        "throughput": lambda: throughput(scale, args.work, gpu_peak()),
+        "trainer": lambda: trainer_recipe(scale, args.work),
+        "memory": memory_check,
+        "projection": lambda: projection(read(args.out)["parts"].get("throughput", {}).get("result", []),
+                                         args.dollars_per_gpu_hour),  # last: it reads the throughput part
+    }
     found: dict = {}
-    if "correctness" in parts:
-        found["correctness"] = correctness(device, ("sdpa",) if args.smoke else sft.ATTENTIONS[:2])
-        merge(args.out, {"correctness": found["correctness"]}, command)
-    if "memory" in parts:
-        found["memory"] = memory_check()
-        merge(args.out, {"memory": found["memory"]}, command)
-    if "trainer" in parts:
-        found["trainer"] = trainer_recipe(scale, args.work)
-        merge(args.out, {"trainer": found["trainer"]}, command)
-    if "throughput" in parts:
-        found["throughput"] = throughput(scale, args.work, gpu_peak())
-        merge(args.out, {"throughput": found["throughput"]}, command)
-    if "projection" in parts:
-        results = json.loads(args.out.read_text()) if args.out.is_file() else {"parts": {}}
-        rows = results["parts"].get("throughput", {}).get("result", [])
-        found["projection"] = projection(rows, args.dollars_per_gpu_hour)
-        merge(args.out, {"projection": found["projection"]}, command)
+    for part in PARTS:  # each part is written as soon as it is measured, so a later failure loses none
+        if part in parts:
+            found[part] = measure[part]()
+            merge(args.out, {part: found[part]}, command)
     print(json.dumps(found, indent=1))
     return 0
 
