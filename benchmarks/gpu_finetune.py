@@ -7,7 +7,7 @@ there), so the parts can run in separate calls of a time-limited GPU machine:
   with the dense per-example mask, and flex attention with a ``BlockMask``) against padded micro-batches and
   against each example run alone, in float32 and in bfloat16; and the same packed row without the mask,
   to show what the mask prevents.
-* ``throughput``: the project's own entry point (``torchrun --nproc_per_node=1 -m alpaca_lessons.train``: NCCL,
+* ``throughput``: the project's own entry point (``torchrun --nproc_per_node=1 -m alpaca_lessons.training.train``: NCCL,
   FSDP2, bfloat16) on the ``7b-width`` preset (LLaMA-7B's layers, 8 of them) and Alpaca records, for each
   batching in ``BATCHINGS``: useful (non-pad) tokens per second, pad share and MFU
   (6 x parameters x useful tokens/s over the GPU's dense bf16 peak, 989 TFLOP/s for an H100).
@@ -42,11 +42,11 @@ from pathlib import Path
 
 import torch
 
-from alpaca_lessons import memory, sft
+from alpaca_lessons.common.results import provenance
 from alpaca_lessons.data import read_records
-from alpaca_lessons.modeling import alpaca_texts, build_model, llama_config, train_tokenizer
-from alpaca_lessons.results import provenance
-from alpaca_lessons.train import TrainConfig, read_log, read_run, run_torchrun
+from alpaca_lessons.models.modeling import alpaca_texts, build_model, llama_config, train_tokenizer
+from alpaca_lessons.training import memory, sft
+from alpaca_lessons.training.train import TrainConfig, read_log, read_run, run_torchrun
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gpu_finetune.json"
 PARTS = ("correctness", "throughput", "trainer", "memory", "projection")

@@ -7,7 +7,7 @@ on all 52,002 Alpaca instructions.
 2. The fast filter runs over all 52,002 instructions, with ``--top-k`` and again with ``top_k=0``
    (decision and max score only), reporting how many pairs it decided without computing an LCS.
 
-Results go to ``benchmarks/results/novelty.json`` (``alpaca_lessons.results.provenance``, load average,
+Results go to ``benchmarks/results/novelty.json`` (``alpaca_lessons.common.results.provenance``, load average,
 times, and (pool size, seconds, pairs) series for the lesson's plot) and the plot to
 ``figures/novelty_benchmark.png``. The machine is shared: run it when ``uptime`` shows a low load.
 
@@ -23,10 +23,15 @@ import sys
 import time
 from pathlib import Path
 
+from alpaca_lessons.common.plots import save_figure
+from alpaca_lessons.common.results import provenance
 from alpaca_lessons.data import read_records, read_seed_tasks
-from alpaca_lessons.novelty import NoveltyFilter, NoveltyResult, ReferenceNoveltyFilter, plot_novelty_benchmark
-from alpaca_lessons.plots import save_figure
-from alpaca_lessons.results import provenance
+from alpaca_lessons.generation.novelty import (
+    NoveltyFilter,
+    NoveltyResult,
+    ReferenceNoveltyFilter,
+    plot_novelty_benchmark,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "novelty.json"
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from alpaca_lessons.data import Record
-from alpaca_lessons.modeling import alpaca_texts, train_tokenizer
+from alpaca_lessons.models.modeling import alpaca_texts, train_tokenizer
 
 WORDS = ["apple", "river", "cloud", "stone", "music", "garden", "window", "candle", "forest", "bridge"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from alpaca_lessons.teacher import REPLAY_MODEL, FaultPlan, ReplayModel, Teacher, TeacherServer
+from alpaca_lessons.generation.teacher import REPLAY_MODEL, FaultPlan, ReplayModel, Teacher, TeacherServer
 
 ALPACA_STOP = ("\n20", "20.", "20.")
 

@@ -1,6 +1,6 @@
 """Each audit check on crafted records: it flags what it should and leaves the look-alikes alone."""
 
-from alpaca_lessons.audit import CHECKS, audit, format_report, guess_language, list_endings, placeholder_key
+from alpaca_lessons.analysis.audit import CHECKS, audit, format_report, guess_language, list_endings, placeholder_key
 from alpaca_lessons.cli import main
 from alpaca_lessons.data import Record, write_records
 

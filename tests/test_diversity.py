@@ -2,10 +2,10 @@
 
 import pytest
 
-from alpaca_lessons import diversity
+from alpaca_lessons.analysis import diversity
 from alpaca_lessons.cli import main
+from alpaca_lessons.common.results import read_result
 from alpaca_lessons.data import Record, write_records
-from alpaca_lessons.results import read_result
 
 spacy = pytest.importorskip("spacy", reason="lesson 04 needs spaCy: pip install 'alpaca-lessons[diversity]'")
 

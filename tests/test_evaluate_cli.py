@@ -6,9 +6,9 @@ import json
 
 from teacher_helpers import served_from_cli
 
-from alpaca_lessons import evaluate as ev
 from alpaca_lessons.cli import main
-from alpaca_lessons.store import AppendOnlyStore
+from alpaca_lessons.common.store import AppendOnlyStore
+from alpaca_lessons.evaluation import pairs as ev
 
 
 def test_gpt4_and_align_recompute_the_public_numbers(real_data, capsys):
@@ -27,7 +27,7 @@ def test_stats_from_counts_with_a_power_calculation(capsys):
 
 
 def test_stats_of_the_shipped_annotations(real_data, capsys):
-    from alpaca_lessons.paths import course_data_dir
+    from alpaca_lessons.common.paths import course_data_dir
 
     path = course_data_dir() / "annotations" / "pairwise_claude.jsonl"
     assert main(["evaluate", "stats", "--file", str(path)]) == 0

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from alpaca_lessons.data import Record, read_records, read_seed_tasks
-from alpaca_lessons.filters import (
+from alpaca_lessons.generation.rules import (
     ALPACA_RULES,
     BANNED_PREFIX,
     BELLE_RULES,

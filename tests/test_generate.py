@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from teacher_helpers import needs_mirror, replay_model, replay_server, teacher
 
+from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.data import DataError, read_seed_tasks
-from alpaca_lessons.filters import REASONS, TOO_SIMILAR
-from alpaca_lessons.generate import (
+from alpaca_lessons.generation import (
     ALPACA,
     BELLE,
     DAVINCI_003,
@@ -22,10 +22,10 @@ from alpaca_lessons.generate import (
     log_path,
     near_duplicates,
 )
-from alpaca_lessons.generate.handwritten import CHINESE
-from alpaca_lessons.novelty import NoveltyFilter, ReferenceNoveltyFilter, character_tokens, rouge_tokens
-from alpaca_lessons.store import AppendOnlyStore
-from alpaca_lessons.teacher import FaultPlan, Teacher
+from alpaca_lessons.generation.handwritten import CHINESE
+from alpaca_lessons.generation.novelty import NoveltyFilter, ReferenceNoveltyFilter, character_tokens, rouge_tokens
+from alpaca_lessons.generation.rules import REASONS, TOO_SIMILAR
+from alpaca_lessons.generation.teacher import FaultPlan, Teacher
 
 # small for testing speed: one prompt per request and short replies (a few tasks each)
 SMALL = GenerationConfig(num_tasks=30, request_batch_size=1, max_tokens=400)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from teacher_helpers import needs_mirror, replay_server, teacher
 
-from alpaca_lessons.generate import GenerationConfig, generate, log_path
-from alpaca_lessons.store import AppendOnlyStore
-from alpaca_lessons.teacher import REPLAY_MODEL
+from alpaca_lessons.common.store import AppendOnlyStore
+from alpaca_lessons.generation import GenerationConfig, generate, log_path
+from alpaca_lessons.generation.teacher import REPLAY_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-test-SECRET-7f3a9"

@@ -9,7 +9,7 @@ import matplotlib
 import pytest
 import torch
 
-from alpaca_lessons import gpu_benchmark, memory
+from alpaca_lessons.training import gpu_benchmark, memory
 
 matplotlib.use("Agg")
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_finetune.py"
@@ -106,7 +106,7 @@ def test_merging_a_part_keeps_the_others(script, tmp_path):
 
 
 def test_the_memory_table_and_figure_show_estimate_against_measured():
-    from alpaca_lessons.results import provenance
+    from alpaca_lessons.common.results import provenance
 
     setup = memory.GPU_CHECKS["bf16 autocast, 16 x 512 tokens"]
     check = memory.Measurement("bf16 autocast, 16 x 512 tokens", setup, 2 * memory.GIB, 2.1 * memory.GIB)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from alpaca_lessons.data import Record
-from alpaca_lessons.infer import generate, load
-from alpaca_lessons.watermark import WatermarkLogitsProcessor, detect, green_list
+from alpaca_lessons.evaluation.watermark import WatermarkLogitsProcessor, detect, green_list
+from alpaca_lessons.models.infer import generate, load
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_playground_generates_and_reports_the_detector(tiny_model):
 
 def test_cli_generate_writes_alpaca_eval_outputs(tiny_model, tmp_path, real_data, capsys):
     from alpaca_lessons.cli import main
-    from alpaca_lessons.evaluate import instruction_set, read_system_outputs
+    from alpaca_lessons.evaluation.pairs import instruction_set, read_system_outputs
 
     model, tokenizer = tiny_model
     folder = tmp_path / "model"
@@ -134,7 +134,7 @@ def test_cli_generate_writes_alpaca_eval_outputs(tiny_model, tmp_path, real_data
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_the_course_model_generates_on_a_gpu_in_its_checkpoints_dtype():  # checked by the GPU issue
-    from alpaca_lessons.modeling import course_model_dir
+    from alpaca_lessons.models.modeling import course_model_dir
 
     model, tokenizer = load(course_model_dir(), device="cuda")
     assert model.device.type == "cuda" and model.dtype == torch.bfloat16  # the checkpoint's dtype, not float32

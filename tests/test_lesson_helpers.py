@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from alpaca_lessons import exercises
 from alpaca_lessons.cli import main
+from alpaca_lessons.common.env import versions
+from alpaca_lessons.common.plots import save_figure
+from alpaca_lessons.course import exercises
 from alpaca_lessons.data import Instance, SeedTask, read_seed_tasks
-from alpaca_lessons.env import versions
-from alpaca_lessons.plots import save_figure
-from alpaca_lessons.seeds import characters, paired_by_name, summarize, words
+from alpaca_lessons.data.seeds import characters, paired_by_name, summarize, words
 from alpaca_lessons.ui import prompt_builder, seed_browser
 from alpaca_lessons.ui.seed_browser import matching
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 from finetune_fixtures import one_thread  # noqa: F401 (an autouse fixture)
 
-from alpaca_lessons.memory import (
+from alpaca_lessons.models.modeling import build_model, count_parameters, llama_config
+from alpaca_lessons.training.memory import (
     CPU_CHECKS,
     GIB,
     GPU_CHECKS,
@@ -28,7 +29,6 @@ from alpaca_lessons.memory import (
     throughput_from_mfu,
     training_cost,
 )
-from alpaca_lessons.modeling import build_model, count_parameters, llama_config
 
 SMALL = ModelShape(512, 64, 172, 2, 4, tied=True)  # small for testing efficiency
 
@@ -143,7 +143,7 @@ def test_estimates_are_within_15_percent_of_peaks_measured_on_this_cpu():
 
 
 def test_every_reported_outcome_is_predicted():
-    from alpaca_lessons.memory import REPORTED
+    from alpaca_lessons.training.memory import REPORTED
 
     assert len(REPORTED) == 7 and {r.outcome for r in REPORTED} == {"worked", "out of memory"}
     for case in REPORTED:
@@ -154,8 +154,8 @@ def test_every_reported_outcome_is_predicted():
 def test_memory_figure_and_exercises(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
-    from alpaca_lessons.exercises import EXERCISES
-    from alpaca_lessons.plots import save_figure, stacked_bars, training_curves
+    from alpaca_lessons.common.plots import save_figure, stacked_bars, training_curves
+    from alpaca_lessons.course.exercises import EXERCISES
 
     monkeypatch.setenv("ALPACA_LESSONS_FIGURES", str(tmp_path))
     save_figure(stacked_bars({"a": {"weights": 1.0, "activations": 2.0}}, limits={"a": 2.5}), "bars")

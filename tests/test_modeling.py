@@ -5,7 +5,7 @@ import torch
 from finetune_fixtures import one_thread, tiny_records, tiny_tokenizer  # noqa: F401 (one_thread: an autouse fixture)
 from transformers import LlamaForCausalLM
 
-from alpaca_lessons.modeling import (
+from alpaca_lessons.models.modeling import (
     build_model,
     count_parameters,
     llama_config,
@@ -58,9 +58,9 @@ def test_a_hub_id_is_refused_without_touching_the_network():
 
 
 def test_the_committed_course_model_loads_and_is_what_its_run_says():
-    from alpaca_lessons.exercises import EXERCISES
-    from alpaca_lessons.modeling import course_model_dir
-    from alpaca_lessons.train import read_log, read_run
+    from alpaca_lessons.course.exercises import EXERCISES
+    from alpaca_lessons.models.modeling import course_model_dir
+    from alpaca_lessons.training.train import read_log, read_run
 
     folder = course_model_dir()
     model, tokenizer = load_causal_lm(folder), load_tokenizer(folder)

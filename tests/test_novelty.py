@@ -14,10 +14,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rouge_score import rouge_scorer
 
-from alpaca_lessons import novelty
 from alpaca_lessons.cli import main
 from alpaca_lessons.data import Record, read_records, read_seed_tasks, registry
-from alpaca_lessons.novelty import (
+from alpaca_lessons.generation import novelty
+from alpaca_lessons.generation.novelty import (
     NoveltyFilter,
     ReferenceNoveltyFilter,
     character_tokens,
@@ -300,7 +300,7 @@ def test_plot_novelty_benchmark_draws_both_series():
 
 
 def test_benchmark_summary_reads_a_result_file():
-    from alpaca_lessons.novelty import benchmark_summary
+    from alpaca_lessons.generation.novelty import benchmark_summary
 
     run = {"candidates": 100, "top_k": 10, "seconds": 2.04, "kept": 90, "rejected": 10, "pairs": 20000,
            "pairs_without_lcs": 19900, "share_without_lcs": 0.995, "reference_extrapolated_seconds": 7200}

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from alpaca_lessons.data import Record, read_seed_tasks
-from alpaca_lessons.prompts import (
+from alpaca_lessons.generation.prompts import (
     CHINESE,
     TokenBudget,
     build_request,

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy
 import pytest
 
-from alpaca_lessons import results
-from alpaca_lessons.results import made_by, provenance, read_result, write_result
+from alpaca_lessons.common import results
+from alpaca_lessons.common.results import made_by, provenance, read_result, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from alpaca_lessons.stats import (
+from alpaca_lessons.common.stats import (
     bootstrap_ci,
     cohen_kappa,
     comparisons_needed,
@@ -129,7 +129,7 @@ def test_impossible_effects_are_refused():
 def test_power_curves_plot_one_line_per_win_rate_and_the_mark():
     import matplotlib.pyplot as plt
 
-    from alpaca_lessons.plots import power_curves
+    from alpaca_lessons.common.plots import power_curves
 
     fig = power_curves([0.55, 0.6], 0.3, range(10, 101, 10), mark=50)
     lines = fig.axes[0].get_lines()

@@ -8,8 +8,8 @@ import pytest
 from teacher_helpers import ALPACA_STOP, needs_mirror, replay_server, teacher
 
 from alpaca_lessons.data import read_seed_tasks
-from alpaca_lessons.prompts import build_request
-from alpaca_lessons.teacher import FaultPlan, Sampling, Teacher, TeacherError, run_sync
+from alpaca_lessons.generation.prompts import build_request
+from alpaca_lessons.generation.teacher import FaultPlan, Sampling, Teacher, TeacherError, run_sync
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_the_cli_refuses_a_remote_teacher_without_the_flag(tmp_path, capsys):
 
 @needs_mirror
 def test_the_key_stays_out_of_debug_logs(caplog, tmp_path, prompts):
-    from alpaca_lessons.generate import GenerationConfig, generate
+    from alpaca_lessons.generation import GenerationConfig, generate
 
     caplog.set_level(logging.DEBUG)
     for name in ("openai", "httpx", "httpcore"):

@@ -6,8 +6,8 @@ import pytest
 from teacher_helpers import ALPACA_STOP, needs_mirror, served_from_cli
 
 from alpaca_lessons.data import read_seed_tasks
-from alpaca_lessons.teacher import TeacherServer
-from alpaca_lessons.teacher.local import LocalModel
+from alpaca_lessons.generation.teacher import TeacherServer
+from alpaca_lessons.generation.teacher.local import LocalModel
 
 PROMPT = "1. Instruction: Name three rivers.\n1. Input:\n<noinput>\n1. Output:\n"
 
@@ -95,7 +95,7 @@ def test_the_cli_serves_a_model_folder(tiny_llama):
 def test_the_course_models_bfloat16_checkpoint_is_served_in_float32_on_a_cpu():
     import torch
 
-    from alpaca_lessons.modeling import course_model_dir
+    from alpaca_lessons.models.modeling import course_model_dir
 
     served = LocalModel(course_model_dir())  # stored in bfloat16 to stay small; bf16 matmuls crawl on CPUs
     assert served.model.dtype == torch.float32 and served.name == "course_model"
@@ -105,8 +105,8 @@ def test_the_course_models_bfloat16_checkpoint_is_served_in_float32_on_a_cpu():
 def test_teacher_serve_runs_a_model_folder_on_a_gpu():  # `teacher serve --model PATH --device cuda`
     import torch
 
-    from alpaca_lessons.modeling import course_model_dir
-    from alpaca_lessons.teacher.base import Sampling
+    from alpaca_lessons.generation.teacher.base import Sampling
+    from alpaca_lessons.models.modeling import course_model_dir
 
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU")

@@ -3,9 +3,9 @@
 import openai
 import pytest
 
-from alpaca_lessons import evaluate as ev
-from alpaca_lessons.teacher import TeacherServer, load_model
-from alpaca_lessons.teacher.rule import LENGTH_BASELINE, RuleModel, length_judge
+from alpaca_lessons.evaluation import pairs as ev
+from alpaca_lessons.generation.teacher import TeacherServer, load_model
+from alpaca_lessons.generation.teacher.rule import LENGTH_BASELINE, RuleModel, length_judge
 
 MESSAGES = ev.judge_prompt("Say hi.", "Hello there, friend.", "Hi.")
 

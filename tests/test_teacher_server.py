@@ -5,9 +5,9 @@ import pytest
 from teacher_helpers import ALPACA_STOP, needs_mirror, replay_model, replay_server
 
 from alpaca_lessons.data import read_seed_tasks
-from alpaca_lessons.filters import parse_reply
-from alpaca_lessons.prompts import build_request, count_tokens
-from alpaca_lessons.teacher import REPLAY_MODEL, FaultPlan
+from alpaca_lessons.generation.prompts import build_request, count_tokens
+from alpaca_lessons.generation.rules import parse_reply
+from alpaca_lessons.generation.teacher import REPLAY_MODEL, FaultPlan
 
 pytestmark = needs_mirror
 

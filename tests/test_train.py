@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
 
 from alpaca_lessons.data import write_records
-from alpaca_lessons.train import (
+from alpaca_lessons.training.train import (
     TrainConfig,
     accumulation_steps,
     latest_checkpoint,
@@ -143,7 +143,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_exactly(data_file, tmp_pa
     reference = tiny_config(data_file, tmp_path / "straight", max_steps=30)
     train(reference)
     killed = tiny_config(data_file, tmp_path / "killed", max_steps=30, save_steps=2)
-    command = [sys.executable, "-m", "alpaca_lessons.train", *as_args(killed)]
+    command = [sys.executable, "-m", "alpaca_lessons.training.train", *as_args(killed)]
     process = subprocess.Popen(command, env=subprocess_env(ROOT), cwd=tmp_path, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -187,7 +187,8 @@ def test_the_original_trainer_recipe_flags():
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_the_trainer_recipe_runs_on_a_gpu(data_file, tmp_path):  # checked by the GPU issue
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=1", "-m", "alpaca_lessons.train",
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=1",
+               "-m", "alpaca_lessons.training.train",
                *as_args(tiny_config(data_file, tmp_path)), "--backend", "hf-trainer"]
     subprocess.run(command, check=True, env=subprocess_env(ROOT), cwd=tmp_path, timeout=600)
     assert AutoModelForCausalLM.from_pretrained(tmp_path).config.model_type == "llama"
@@ -196,8 +197,8 @@ def test_the_trainer_recipe_runs_on_a_gpu(data_file, tmp_path):  # checked by th
 
 
 def test_the_log_keeps_the_last_record_of_a_replayed_step(tmp_path):
-    from alpaca_lessons.store import AppendOnlyStore
-    from alpaca_lessons.train import read_log
+    from alpaca_lessons.common.store import AppendOnlyStore
+    from alpaca_lessons.training.train import read_log
 
     store = AppendOnlyStore(tmp_path / "train_log.jsonl")
     for step, loss in ((1, 5.0), (2, 4.0), (3, 3.5), (2, 4.1), (3, 3.6), (4, 3.0)):  # killed after 3, resumed at 1
@@ -209,7 +210,7 @@ def test_the_eight_gpu_launch_command_parses_and_needs_accumulation_4():
     import argparse
     import shlex
 
-    from alpaca_lessons.train import LAUNCH_FLAGS, add_arguments, config_from_args, launch_command
+    from alpaca_lessons.training.train import LAUNCH_FLAGS, add_arguments, config_from_args, launch_command
 
     command = shlex.split(launch_command("/models/llama-7b", gpus=8))
     assert command[:3] == ["torchrun", "--nproc_per_node=8", "-m"]
@@ -224,7 +225,7 @@ def test_the_eight_gpu_launch_command_parses_and_needs_accumulation_4():
 def test_command_line_round_trips_a_config(data_file, tmp_path):
     import argparse
 
-    from alpaca_lessons.train import add_arguments, command_line, config_from_args
+    from alpaca_lessons.training.train import add_arguments, command_line, config_from_args
 
     cfg = tiny_config(data_file, tmp_path, lora=True, lora_targets=("q_proj", "k_proj"), collation="packed")
     parser = argparse.ArgumentParser()
@@ -276,7 +277,7 @@ def test_any_local_model_folder_trains_and_gets_alpacas_pad_token(data_file, tmp
     from finetune_fixtures import tiny_tokenizer
     from transformers import PreTrainedTokenizerFast
 
-    from alpaca_lessons.modeling import build_model, llama_config, load_tokenizer
+    from alpaca_lessons.models.modeling import build_model, llama_config, load_tokenizer
 
     bare = PreTrainedTokenizerFast(tokenizer_object=tiny_tokenizer().backend_tokenizer, bos_token="<s>",
                                    eos_token="</s>")  # like LLaMA's: no pad token

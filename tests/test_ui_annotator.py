@@ -2,9 +2,9 @@
 
 import json
 
+from alpaca_lessons.analysis.validity import AnnotationSession, sample_for_annotation
 from alpaca_lessons.data import Record
 from alpaca_lessons.ui.annotator import annotator
-from alpaca_lessons.validity import AnnotationSession, sample_for_annotation
 
 RECORDS = [Record(f"Task {i}.", "", f"Output {i}.") for i in range(6)]
 

@@ -6,8 +6,7 @@ import warnings
 
 import pytest
 
-from alpaca_lessons.data import DataError, Record
-from alpaca_lessons.validity import (
+from alpaca_lessons.analysis.validity import (
     ALL_VALID,
     Annotation,
     AnnotationSession,
@@ -21,6 +20,7 @@ from alpaca_lessons.validity import (
     sample_for_annotation,
     validity_summary,
 )
+from alpaca_lessons.data import DataError, Record
 
 # small for testing speed: 30 records, 3 of them repeating an instruction with another input
 RECORDS = [Record(f"Task {i % 27}.", f"input {i}", f"output {i}") for i in range(30)]

@@ -10,8 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..data import DataError
-from . import (
+from alpaca_lessons.cli import (
     audit_cmd,
     data_cmd,
     dedup_cmd,
@@ -22,6 +21,7 @@ from . import (
     teacher_cmd,
     train_cmd,
 )
+from alpaca_lessons.data import DataError
 
 COMMANDS = (data_cmd, teacher_cmd, generate_cmd, dedup_cmd, diversity_cmd, audit_cmd, train_cmd, memory_cmd,
             evaluate_cmd)

@@ -2,6 +2,6 @@
 
 import sys
 
-from . import main
+from alpaca_lessons.cli import main
 
 sys.exit(main())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..audit import audit, format_report
-from ..data import read_records
+from alpaca_lessons.analysis.audit import audit, format_report
+from alpaca_lessons.data import read_records
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..data import get_dataset, locate, mirror_dir, verify_all
-from ..data.registry import cache_dir, catalog
+from alpaca_lessons.data import get_dataset, locate, mirror_dir, verify_all
+from alpaca_lessons.data.registry import cache_dir, catalog
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

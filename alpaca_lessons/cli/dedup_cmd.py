@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..data import read_records, read_seed_tasks, write_records
-from ..novelty import character_tokens, dedup, rouge_tokens
+from alpaca_lessons.data import read_records, read_seed_tasks, write_records
+from alpaca_lessons.generation.novelty import character_tokens, dedup, rouge_tokens
 
 TOKENIZERS = {"rouge": rouge_tokens, "characters": character_tokens}
 

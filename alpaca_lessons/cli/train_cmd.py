@@ -1,6 +1,6 @@
-"""``alpaca-lessons train ...``: the same options as ``python -m alpaca_lessons.train`` (see ``--help``).
+"""``alpaca-lessons train ...``: the same options as ``python -m alpaca_lessons.training.train`` (see ``--help``).
 
-Under ``torchrun`` launch the module form (``torchrun --nproc_per_node=8 -m alpaca_lessons.train ...``);
+Under ``torchrun`` launch the module form (``torchrun --nproc_per_node=8 -m alpaca_lessons.training.train ...``);
 torch and transformers are imported only when this command runs, so the rest of the CLI stays fast.
 """
 
@@ -10,7 +10,7 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``train``; its options are parsed by ``alpaca_lessons.train``."""
+    """Add ``train``; its options are parsed by ``alpaca_lessons.training.train``."""
     parser = subparsers.add_parser("train", add_help=False, prefix_chars="\0",
                                    help="fine-tune with Alpaca's recipe: FSDP under torchrun, LoRA, checkpoints "
                                         "(alpaca-lessons train --help)")
@@ -19,6 +19,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..train import main
+    from alpaca_lessons.training.train import main
 
     return main(args.options, prog="alpaca-lessons train")

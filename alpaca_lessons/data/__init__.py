@@ -1,6 +1,6 @@
 """Public data: the registry (where each file lives, what it hashes to) and typed readers."""
 
-from .records import (
+from alpaca_lessons.data.records import (
     Instance,
     Record,
     Row,
@@ -11,7 +11,16 @@ from .records import (
     read_text,
     write_records,
 )
-from .registry import DATASETS, DataError, Dataset, cache_dir, get_dataset, locate, mirror_dir, verify_all
+from alpaca_lessons.data.registry import (
+    DATASETS,
+    DataError,
+    Dataset,
+    cache_dir,
+    get_dataset,
+    locate,
+    mirror_dir,
+    verify_all,
+)
 
 __all__ = [
     "DATASETS", "DataError", "Dataset", "Instance", "Record", "Row", "SeedTask", "cache_dir", "get_dataset",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .registry import _BY_NAME, DataError, locate, open_bytes
+from alpaca_lessons.data.registry import _BY_NAME, DataError, locate, open_bytes
 
 
 @dataclass(frozen=True)

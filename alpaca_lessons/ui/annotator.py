@@ -12,8 +12,8 @@ import html
 
 import ipywidgets as widgets
 
-from ..validity import QUESTIONS, AnnotationSession, parse_quick_entry
-from .panel import Panel, pre
+from alpaca_lessons.analysis.validity import QUESTIONS, AnnotationSession, parse_quick_entry
+from alpaca_lessons.ui.panel import Panel, pre
 
 
 def record_card(session: AnnotationSession, position: int | None = None) -> str:

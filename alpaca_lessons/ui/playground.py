@@ -7,10 +7,10 @@ import html
 
 import ipywidgets as widgets
 
-from ..data import Record
-from ..infer import TEMPERATURE, generate
-from ..watermark import WatermarkLogitsProcessor, detect
-from .panel import Panel, pre
+from alpaca_lessons.data import Record
+from alpaca_lessons.evaluation.watermark import WatermarkLogitsProcessor, detect
+from alpaca_lessons.models.infer import TEMPERATURE, generate
+from alpaca_lessons.ui.panel import Panel, pre
 
 
 def respond(model, tokenizer, instruction: str, text_input: str = "", *, watermark: bool = False,

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import ipywidgets as widgets
 
-from ..data import SeedTask
-from ..prompts import PROMPTS, build_request, token_budget
-from .panel import Panel, pre
+from alpaca_lessons.data import SeedTask
+from alpaca_lessons.generation.prompts import PROMPTS, build_request, token_budget
+from alpaca_lessons.ui.panel import Panel, pre
 
 
 def prompt_builder(seeds_by_variant: dict[str, Sequence[SeedTask]]) -> Panel:

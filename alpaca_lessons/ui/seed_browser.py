@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import ipywidgets as widgets
 
-from ..data import SeedTask
-from .panel import Panel, pre
+from alpaca_lessons.data import SeedTask
+from alpaca_lessons.ui.panel import Panel, pre
 
 
 def task_card(task: SeedTask) -> str:

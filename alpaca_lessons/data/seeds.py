@@ -1,0 +1,70 @@
+"""Facts about a set of seed tasks: the numbers lesson 01 recomputes from the files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from alpaca_lessons.data import SeedTask
+
+
+def words(text: str) -> int:
+    """Length in whitespace-separated words (English)."""
+    return len(text.split())
+
+
+def characters(text: str) -> int:
+    """Length in non-space characters (Chinese has no spaces between words)."""
+    return sum(not c.isspace() for c in text)
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """Counts and length distributions of a seed set (lengths of each task's first instance)."""
+
+    tasks: int
+    classification: int
+    with_input: int
+    instruction_lengths: tuple[int, ...]
+    input_lengths: tuple[int, ...]
+    output_lengths: tuple[int, ...]
+    unit: str
+
+    @property
+    def share_with_input(self) -> float:
+        """Fraction of tasks whose first instance has a non-empty input."""
+        return self.with_input / self.tasks
+
+    def table(self) -> dict[str, str]:
+        """The headline facts as printable strings."""
+        med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        return {
+            "tasks": str(self.tasks),
+            "classification tasks": str(self.classification),
+            "tasks with an input": f"{self.with_input} ({self.share_with_input:.1%})",
+            f"median instruction length ({self.unit})": str(med(self.instruction_lengths)),
+            f"median output length ({self.unit})": str(med(self.output_lengths)),
+        }
+
+
+def summarize(tasks: Sequence[SeedTask], length: Callable[[str], int] = words) -> SeedSummary:
+    """Recompute the seed-set facts; ``length`` is ``words`` for English, ``characters`` for Chinese."""
+    if not tasks:
+        raise ValueError("no seed tasks to summarize")
+    first = [t.instances[0] for t in tasks]
+    return SeedSummary(
+        tasks=len(tasks),
+        classification=sum(t.is_classification for t in tasks),
+        with_input=sum(bool(i.input.strip()) for i in first),
+        instruction_lengths=tuple(length(t.instruction) for t in tasks),
+        input_lengths=tuple(length(i.input) for i in first if i.input.strip()),
+        output_lengths=tuple(length(i.output) for i in first),
+        unit=length.__name__,
+    )
+
+
+def paired_by_name(first: Sequence[SeedTask], second: Sequence[SeedTask]) -> list[tuple[SeedTask, SeedTask]]:
+    """Tasks of ``second`` that keep the id and name of a task in ``first`` (BELLE kept Self-Instruct's),
+    as (first, second) pairs in ``second``'s order."""
+    by_id = {t.id: t for t in first}
+    return [(by_id[t.id], t) for t in second if t.id in by_id and by_id[t.id].name == t.name]

@@ -1,0 +1,174 @@
+"""The models the course fine-tunes: LLaMA-architecture models built from a config, a byte-level BPE
+tokenizer trained here on the Alpaca text, and any local Hugging Face causal LM folder.
+
+Offline, nothing is downloaded: presets build a randomly initialised LLaMA (the same architecture as
+LLaMA-7B, millions of times smaller), and ``load_causal_lm`` accepts only a local folder, so a hub id
+can never trigger a download. A model trained from scratch on 52K instructions learns the template and
+some of the language of the answers; it has none of the knowledge a pretrained LLaMA brings to Alpaca.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, PreTrainedModel, PreTrainedTokenizerFast
+
+from alpaca_lessons.common.paths import course_data_dir
+from alpaca_lessons.data import Record
+from alpaca_lessons.generation.prompts import training_prompt
+
+PAD, BOS, EOS = "<pad>", "<s>", "</s>"
+ALPACA_PAD = "[PAD]"  # the token Alpaca's train.py adds to LLaMA's tokenizer, which has none
+
+# Sizes of LLaMA-architecture models built from scratch. Heads of 16-32 dimensions, as in small LLaMAs.
+PRESETS: dict[str, dict[str, int]] = {
+    # small for testing efficiency: ~0.3M parameters with a 1K vocabulary, 20 steps take about a second
+    "tiny": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4},
+    # the course's model: ~2.6M parameters with a 4K vocabulary; trains on this CPU in minutes and is
+    # about 5 MB in bfloat16, small enough to commit
+    "course": {"hidden_size": 192, "intermediate_size": 512, "num_hidden_layers": 4, "num_attention_heads": 6},
+    # LLaMA-7B's shape, for the memory calculator and GPU runs (never built on a CPU)
+    "llama-7b": {"hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+                 "num_attention_heads": 32},
+    # LLaMA-7B's width with 8 of its 32 layers (1.88B parameters with a 32K vocabulary): every matrix
+    # multiply is the size of 7B's, so a GPU's throughput and utilisation on it carry over to 7B
+    "7b-width": {"hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 8,
+                 "num_attention_heads": 32},
+}
+UNTIED_PRESETS = ("llama-7b", "7b-width")  # as LLaMA: separate input and output embeddings
+
+
+def llama_config(preset: str, vocab_size: int, *, max_position_embeddings: int = 512, **overrides) -> LlamaConfig:
+    """A ``LlamaConfig`` of a preset size; embeddings are tied below 7B's width to halve the embedding memory."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")
+    sizes = PRESETS[preset]
+    settings = {"vocab_size": vocab_size, "max_position_embeddings": max_position_embeddings,
+                "num_key_value_heads": sizes["num_attention_heads"],
+                "tie_word_embeddings": preset not in UNTIED_PRESETS, "bos_token_id": 1, "eos_token_id": 2,
+                "pad_token_id": 0, **sizes, **overrides}
+    return LlamaConfig(**settings)
+
+
+def build_model(config: LlamaConfig, *, seed: int = 0, attn_implementation: str = "sdpa") -> PreTrainedModel:
+    """A randomly initialised causal LM of ``config`` (same seed, same weights), in float32.
+
+    ``config`` is copied first: transformers records the attention kernel in the config it is given, so two
+    models built from one config object would otherwise both end up with the kernel of the last one built.
+    """
+    torch.manual_seed(seed)
+    return AutoModelForCausalLM.from_config(copy.deepcopy(config), attn_implementation=attn_implementation,
+                                            dtype=torch.float32)
+
+
+def alpaca_texts(records: Iterable[Record]) -> Iterable[str]:
+    """The text the model sees for each record: its training prompt followed by its output."""
+    return (training_prompt(r) + r.output for r in records)
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> PreTrainedTokenizerFast:
+    """A byte-level BPE tokenizer (GPT-2 style: any text encodes, no unknown token) trained on ``texts``.
+
+    Ids 0, 1, 2 are ``<pad>``, ``<s>``, ``</s>``. A dedicated pad token is the choice here: padding never
+    collides with EOS (a recipe that masks labels by ``input_ids == pad_id`` would otherwise also mask
+    every EOS, and the model would never learn to stop) and no embedding has to be added afterwards.
+    The tokenizer adds ``<s>`` in front of every text, as LLaMA's does.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, BOS, EOS], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tokenizer.train_from_iterator(texts, trainer)
+    tokenizer.post_processor = processors.TemplateProcessing(single=f"{BOS} $A", special_tokens=[(BOS, 1)])
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token=BOS, eos_token=EOS, pad_token=PAD,
+                                   model_max_length=512)
+
+
+def course_model_dir() -> Path:
+    """``data/course_model``: the course's small model, trained from scratch by lesson 06's committed command
+    (see its README.md) and loaded by lessons 07 and 08."""
+    return course_data_dir() / "course_model"
+
+
+def _local_folder(path: str | Path, marker: str = "config.json") -> Path:
+    folder = Path(path)
+    if not (folder / marker).is_file():
+        raise FileNotFoundError(f"{folder}: not a local Hugging Face folder (no {marker}); "
+                                "this course never downloads from the hub, so pass a local path")
+    return folder
+
+
+def load_tokenizer(path: str | Path):
+    """The tokenizer saved in a local folder (a model folder, or a tokenizer saved on its own)."""
+    return AutoTokenizer.from_pretrained(_local_folder(path, "tokenizer_config.json"), local_files_only=True)
+
+
+@contextmanager
+def quiet_progress() -> Iterator[None]:
+    """Hide transformers' own progress bars ("Loading weights", "Writing model shards") for a moment: for the
+    course's small models they are noise in a notebook, and they carry timings that differ on every run."""
+    from transformers.utils import logging
+
+    shown = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            logging.enable_progress_bar()
+
+
+def load_causal_lm(path: str | Path, *, dtype: torch.dtype | None = torch.float32,
+                   attn_implementation: str = "sdpa") -> PreTrainedModel:
+    """Any local Hugging Face causal LM folder (the course's model, a LLaMA-7B checkpoint, ...).
+
+    ``dtype=float32`` by default: it is what training updates, and bfloat16 checkpoints (the course's
+    model is stored so, to stay small) are up-cast exactly.
+    """
+    with quiet_progress():
+        return AutoModelForCausalLM.from_pretrained(_local_folder(path), dtype=dtype,
+                                                    attn_implementation=attn_implementation, local_files_only=True)
+
+
+def add_pad_token(tokenizer, model: PreTrainedModel) -> int:
+    """Give a tokenizer without a pad token Alpaca's ``[PAD]`` and return the pad id.
+
+    As Alpaca's ``smart_tokenizer_and_embedding_resize``: the embedding (and untied output) matrices grow by
+    one row set to the mean of the existing rows, so the new token starts as an average token instead of
+    a random vector with a random logit. (alpaca-lora instead reused id 0, LLaMA's ``<unk>``; either is
+    harmless here because padding is masked from attention and labels by position.) A tokenizer that
+    already has a pad token is left alone.
+    """
+    if tokenizer.pad_token_id is not None:
+        return tokenizer.pad_token_id
+    tokenizer.add_special_tokens({"pad_token": ALPACA_PAD})
+    old = model.get_input_embeddings().weight.shape[0]
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    with torch.no_grad():
+        for matrix in {id(m): m for m in (model.get_input_embeddings(), model.get_output_embeddings())}.values():
+            matrix.weight[old:] = matrix.weight[:old].mean(dim=0, keepdim=True)
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return tokenizer.pad_token_id
+
+
+def enable_activation_checkpointing(model: PreTrainedModel) -> None:
+    """Recompute each decoder layer in backward instead of keeping its activations (non-reentrant, which
+    FSDP and frozen LoRA bases need). transformers 5.23 renamed the method; 5.17 has only the old name."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+
+
+def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
+    """(all parameters, trainable parameters); tied weights are counted once."""
+    params = {id(p): p for p in model.parameters()}.values()
+    return sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
