@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 from importlib import metadata
 
 COURSE_PACKAGES = ("alpaca-lessons", "torch", "transformers", "peft", "openai", "rouge-score", "matplotlib",
@@ -41,17 +42,21 @@ def report(packages: tuple[str, ...] = COURSE_PACKAGES) -> None:
 
 
 def package_map() -> dict[str, str]:
-    """Each public module of ``alpaca_lessons`` and the first paragraph of its docstring: what it is for."""
+    """Each public module of ``alpaca_lessons``, by stage folder, and the first sentence of its docstring.
+
+    Keys are paths such as ``"training/sft"``; a stage folder appears under its own name, before its modules.
+    Modules whose name starts with ``_`` and ``__main__`` entry points are left out."""
     import importlib
     import pkgutil
 
     import alpaca_lessons
 
     found = {}
-    for info in sorted(pkgutil.iter_modules(alpaca_lessons.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):  # private helpers are not part of the course's map
+    for info in sorted(pkgutil.walk_packages(alpaca_lessons.__path__, "alpaca_lessons."), key=lambda m: m.name):
+        parts = info.name.split(".")[1:]
+        if any(part.startswith("_") for part in parts):
             continue
-        module = importlib.import_module(f"alpaca_lessons.{info.name}")
-        first_paragraph = (module.__doc__ or "").strip().split("\n\n")[0]
-        found[info.name] = " ".join(first_paragraph.split())
+        module = importlib.import_module(info.name)
+        first_paragraph = " ".join((module.__doc__ or "").strip().split("\n\n")[0].split())
+        found["/".join(parts)] = re.split(r"(?<=[a-z0-9)`])\. (?=[A-Z])", first_paragraph)[0].rstrip(".")
     return found

@@ -1,0 +1,1 @@
+"""Causal language models: build or load one with its tokenizer, and generate with the Alpaca template."""
