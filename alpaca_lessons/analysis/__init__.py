@@ -1,1 +1,1 @@
-"""Analysis of instruction data (lessons 04-05): verb-noun diversity, validity sampling and statistics, the artifact audit."""
+"""Analysis of instruction data (lessons 04-05): verb-noun diversity, validity sampling, the artifact audit."""

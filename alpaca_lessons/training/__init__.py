@@ -1,1 +1,1 @@
-"""Supervised fine-tuning (lesson 06): masked examples and batches, the training loop and FSDP, the memory calculator."""
+"""Supervised fine-tuning (lesson 06): masked examples and batches, the training loop, FSDP, the memory calculator."""
