@@ -6,7 +6,6 @@ import socket
 import urllib.request
 
 import pytest
-
 from network_guard import blocked_network  # noqa: F401  (a fixture)
 
 
