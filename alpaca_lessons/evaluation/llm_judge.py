@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alpaca_lessons.common.prices import PRICES, Prices
 from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.evaluation.pairs import FIRST, SECOND, TIE, Pair, pair_hashes, pair_log
 from alpaca_lessons.generation.teacher.base import Sampling
-from alpaca_lessons.generation.teacher.client import Reply, Teacher, TeacherError
+from alpaca_lessons.generation.teacher.client import Reply, Session, Teacher, TeacherError, run_sync
+
+T = TypeVar("T")
 
 JUDGE_SYSTEM = "You are a careful assistant that compares the quality of two answers to an instruction."
 
@@ -181,20 +183,35 @@ class PairwiseJudge:
     def ask(self, instruction: str, output_1: str, output_2: str) -> tuple[int | None, str]:
         """One request: the parsed verdict (1, 2, 0 or None) with ``output_1`` as model_1, and the raw reply.
         A request that failed every attempt is a :class:`TeacherError`."""
-        reply = self.teacher.chat(judge_prompt(instruction, output_1, output_2),
-                                  Sampling(self.max_tokens, self.temperature))
+        return self._in_session(lambda session: self.aask(session, instruction, output_1, output_2))
+
+    def judge(self, pair: Pair) -> JudgeVerdict:
+        """Ask in both orders and combine (see :func:`combine_orders`)."""
+        return self._in_session(lambda session: self.ajudge(session, pair))
+
+    async def aask(self, session: Session, instruction: str, output_1: str, output_2: str) -> tuple[int | None, str]:
+        """:meth:`ask` on an open session of the judge's teacher (one connection pool for many requests)."""
+        reply = await session.converse(judge_prompt(instruction, output_1, output_2),
+                                       Sampling(self.max_tokens, self.temperature))
         self.cost.add(reply)
         if reply.error:
             raise TeacherError(f"the judge {self.model} did not answer: {reply.error}")
         text = reply.choices[0][0].text
         return parse_verdict(text), text
 
-    def judge(self, pair: Pair) -> JudgeVerdict:
-        """Ask in both orders and combine (see :func:`combine_orders`)."""
-        forward, reply_f = self.ask(pair.instruction, pair.output_1, pair.output_2)
-        swapped, reply_b = self.ask(pair.instruction, pair.output_2, pair.output_1)
+    async def ajudge(self, session: Session, pair: Pair) -> JudgeVerdict:
+        """:meth:`judge` on an open session of the judge's teacher."""
+        forward, reply_f = await self.aask(session, pair.instruction, pair.output_1, pair.output_2)
+        swapped, reply_b = await self.aask(session, pair.instruction, pair.output_2, pair.output_1)
         backward = _mirror(swapped)
         return JudgeVerdict(pair.id, combine_orders(forward, backward), forward, backward, (reply_f, reply_b))
+
+    def _in_session(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        async def once() -> T:
+            async with self.teacher.session() as session:
+                return await work(session)
+
+        return run_sync(once())
 
 
 def judge_pairs(judge: PairwiseJudge, pairs: Sequence[Pair], store: AppendOnlyStore | str | Path, *,
@@ -206,11 +223,17 @@ def judge_pairs(judge: PairwiseJudge, pairs: Sequence[Pair], store: AppendOnlySt
     ids = {p.id for p in pairs}
     done = log.latest(pair_hashes(pairs), where=lambda r: r.get("judge") == judge.model and r.get("pair_id") in ids)
     todo = [p for p in pairs if p.id not in done]
-    for pair in progress(todo) if progress else todo:
-        verdict = judge.judge(pair)
-        done[pair.id] = log.append({
-            "pair_id": pair.id, "pair_hash": pair.text_hash, "judge": judge.model, "preference": verdict.preference,
-            "forward": verdict.forward, "backward": verdict.backward, "replies": list(verdict.replies)})
+
+    async def judge_all(session: Session) -> None:
+        for pair in progress(todo) if progress else todo:
+            verdict = await judge.ajudge(session, pair)
+            done[pair.id] = log.append({
+                "pair_id": pair.id, "pair_hash": pair.text_hash, "judge": judge.model,
+                "preference": verdict.preference, "forward": verdict.forward, "backward": verdict.backward,
+                "replies": list(verdict.replies)})
+
+    if todo:
+        judge._in_session(judge_all)
     return [done[p.id] for p in pairs]
 
 
