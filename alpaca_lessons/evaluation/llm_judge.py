@@ -183,11 +183,11 @@ class PairwiseJudge:
     def ask(self, instruction: str, output_1: str, output_2: str) -> tuple[int | None, str]:
         """One request: the parsed verdict (1, 2, 0 or None) with ``output_1`` as model_1, and the raw reply.
         A request that failed every attempt is a :class:`TeacherError`."""
-        return self._in_session(lambda session: self.aask(session, instruction, output_1, output_2))
+        return self.run_in_session(lambda session: self.aask(session, instruction, output_1, output_2))
 
     def judge(self, pair: Pair) -> JudgeVerdict:
         """Ask in both orders and combine (see :func:`combine_orders`)."""
-        return self._in_session(lambda session: self.ajudge(session, pair))
+        return self.run_in_session(lambda session: self.ajudge(session, pair))
 
     async def aask(self, session: Session, instruction: str, output_1: str, output_2: str) -> tuple[int | None, str]:
         """:meth:`ask` on an open session of the judge's teacher (one connection pool for many requests)."""
@@ -206,7 +206,9 @@ class PairwiseJudge:
         backward = _mirror(swapped)
         return JudgeVerdict(pair.id, combine_orders(forward, backward), forward, backward, (reply_f, reply_b))
 
-    def _in_session(self, work: Callable[[Session], Awaitable[T]]) -> T:
+    def run_in_session(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        """Run ``work`` on one open session of the judge's teacher, synchronously (also inside Jupyter)."""
+
         async def once() -> T:
             async with self.teacher.session() as session:
                 return await work(session)
@@ -233,7 +235,7 @@ def judge_pairs(judge: PairwiseJudge, pairs: Sequence[Pair], store: AppendOnlySt
                 "replies": list(verdict.replies)})
 
     if todo:
-        judge._in_session(judge_all)
+        judge.run_in_session(judge_all)
     return [done[p.id] for p in pairs]
 
 

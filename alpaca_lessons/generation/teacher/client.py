@@ -1,5 +1,8 @@
 """Asking a teacher through the ``openai`` (>= 1) client: completions or chat, retries, usage.
 
+This is the course's one OpenAI client: generation's requests, the LLM judge's conversations
+(``evaluation.llm_judge``) and listing an endpoint's models all go through :class:`Teacher`.
+
 The same code talks to the course's local server, to vLLM, llama.cpp's server or Ollama (all speak
 OpenAI's API) and to OpenAI itself. Anything not on this machine is refused unless the caller opts in
 with ``allow_remote=True`` (``--real-teacher`` on the command line): a real endpoint costs money, and
