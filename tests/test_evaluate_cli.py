@@ -8,7 +8,7 @@ from teacher_helpers import served_from_cli
 
 from alpaca_lessons.cli import main
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.evaluation import pairs as ev
+from alpaca_lessons.evaluation.pairs import gpt4_judged_pairs
 
 
 def test_gpt4_and_align_recompute_the_public_numbers(real_data, capsys):
@@ -64,6 +64,16 @@ def test_the_length_judge_served_by_teacher_serve_judges_from_the_command_line(r
         args = ["evaluate", "judge", "--base-url", base_url, "--model", "length-baseline", "--store", str(store)]
         assert main([*args, "--limit", "12"]) == 0
     assert "length-baseline on 12 pairs" in capsys.readouterr().out
-    expected = [ev.length_baseline_preference(p) for p in ev.gpt4_judged_pairs().pairs[:12]]
+    # The rule, applied here by hand: the longer output (whitespace stripped) wins, equal lengths tie.
+    lengths = [(len(p.output_1.strip()), len(p.output_2.strip())) for p in gpt4_judged_pairs().pairs[:12]]
+    expected = [1 if a > b else 2 if b > a else 0 for a, b in lengths]
     assert set(expected) == {1, 2}  # both sides win somewhere in these pairs
     assert [r["preference"] for r in AppendOnlyStore(store).read()] == expected
+
+
+def test_the_judge_refuses_a_remote_endpoint_without_the_flag(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    code = main(["evaluate", "judge", "--base-url", "https://api.example.com/v1", "--model", "gpt-4-0613",
+                 "--store", str(tmp_path / "v.jsonl"), "--limit", "1"])
+    assert code == 2 and "opt in explicitly" in capsys.readouterr().out
+    assert not (tmp_path / "v.jsonl").exists()

@@ -7,15 +7,14 @@ from dataclasses import replace
 import pytest
 from teacher_helpers import needs_mirror, replay_model, replay_server, teacher
 
+from alpaca_lessons.common.prices import DAVINCI_003, Prices
 from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.data import DataError, read_seed_tasks
 from alpaca_lessons.generation import (
     ALPACA,
     BELLE,
-    DAVINCI_003,
     Accounting,
     GenerationConfig,
-    Prices,
     build_requests,
     generate,
     judge_reply,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.evaluation.pairs import BlindSession, Pair
+from alpaca_lessons.evaluation.blind import BlindSession
+from alpaca_lessons.evaluation.pairs import Pair
 from alpaca_lessons.ui import pairwise_judge
 from alpaca_lessons.ui.pairwise import parse_shortcut
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alpaca_lessons.common.store import AppendOnlyStore
+from alpaca_lessons.common.store import AppendOnlyStore, JudgmentLog, text_hash, utc_now
 from alpaca_lessons.data import DataError
 
 
@@ -41,3 +41,48 @@ def test_corrupt_line_in_the_middle_is_an_error(tmp_path):
     path.write_text('{"n": 1}\nnot json\n{"n": 3}\n')
     with pytest.raises(DataError, match=r"s\.jsonl:2: malformed JSON line"):
         AppendOnlyStore(path).read()
+
+
+# ------------------------------------------------------------------------------------------ judgment log
+def test_text_hash_is_the_sha256_of_the_texts_as_json():
+    import hashlib
+
+    assert text_hash(["a", "é"]) == hashlib.sha256('["a", "é"]'.encode()).hexdigest()
+    assert text_hash(["a", "é"], ensure_ascii=True, digits=16) == hashlib.sha256(
+        b'["a", "\\u00e9"]').hexdigest()[:16]
+    assert text_hash(["ab", ""]) != text_hash(["a", "b"])  # the boundaries between texts count
+
+
+def test_utc_now_is_iso_to_the_second():
+    import re
+
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", utc_now())
+
+
+def make_log(path):
+    return JudgmentLog(path, key="item", hash_field="h", clock=lambda: "2026-01-01T00:00:00+00:00")
+
+
+def test_judgments_append_and_the_latest_wins(tmp_path):
+    log = make_log(tmp_path / "j.jsonl")
+    log.append({"item": "x", "h": "1", "v": "first", "at": log.clock()})
+    log.append({"item": "y", "h": "2", "v": "only"})
+    log.append({"item": "x", "h": "1", "v": "changed"})
+    assert [r["v"] for r in log.read()] == ["first", "only", "changed"]  # the history stays
+    assert {k: r["v"] for k, r in make_log(tmp_path / "j.jsonl").latest().items()} == {"x": "changed", "y": "only"}
+    assert list(log.latest()) == ["x", "y"]  # in the order items were first judged
+    assert log.read()[0]["at"] == "2026-01-01T00:00:00+00:00"
+    assert [r["v"] for r in log.read(where=lambda r: r["item"] == "y")] == ["only"]
+    with pytest.raises(ValueError, match="'item' and 'h'"):
+        log.append({"item": "z"})
+
+
+def test_judgments_are_checked_against_the_text_they_name(tmp_path):
+    log = make_log(tmp_path / "j.jsonl")
+    log.append({"item": "x", "h": "1"})
+    assert log.latest({"x": "1"}.get) == {"x": {"item": "x", "h": "1"}}
+    with pytest.raises(DataError, match="different text"):
+        log.read({"x": "2"}.get)
+    with pytest.raises(DataError, match="unknown item 'x'"):
+        log.read({"y": "1"}.get)
+    assert log.read({"y": "1"}.get, where=lambda r: r["item"] == "y") == []  # filtered out before the check

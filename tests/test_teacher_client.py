@@ -9,7 +9,8 @@ from teacher_helpers import ALPACA_STOP, needs_mirror, replay_server, teacher
 
 from alpaca_lessons.data import read_seed_tasks
 from alpaca_lessons.generation.prompts import build_request
-from alpaca_lessons.generation.teacher import FaultPlan, Sampling, Teacher, TeacherError, run_sync
+from alpaca_lessons.generation.teacher import FaultPlan, Sampling, Teacher, TeacherError, TeacherServer, run_sync
+from alpaca_lessons.generation.teacher.rule import RuleModel
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +133,34 @@ def test_the_key_stays_out_of_debug_logs(caplog, tmp_path, prompts):
     saved = (tmp_path / "t.jsonl").read_text() + (tmp_path / "t.requests.jsonl").read_text()
     for text in (caplog.text, saved, result.report(), repr(result)):
         assert "SECRET" not in text
+
+
+def echo_server() -> TeacherServer:
+    """A server whose models reply with the text they were given (no data needed)."""
+    return TeacherServer(RuleModel("echo", "replies with the prompt", lambda prompt: prompt),
+                         RuleModel("shout", "replies in capitals", str.upper))
+
+
+def test_a_conversation_goes_through_the_chat_api_whole_with_its_usage():
+    messages = [{"role": "system", "content": "You judge answers."}, {"role": "user", "content": "Which one?"}]
+    with echo_server() as server:
+        reply = Teacher(server.base_url, "echo", api="chat").chat(messages, Sampling(50, temperature=0.0))
+        assert server.stats["chat"] == 1
+    # the rule model reads the messages one after another, a blank line apart, and counts words
+    assert reply.choices[0][0].text == "You judge answers.\n\nWhich one?"
+    assert (reply.prompt_tokens, reply.completion_tokens, reply.attempts) == (5, 5, 1)
+    with pytest.raises(ValueError, match="chat API"):
+        Teacher(server.base_url, "echo").chat(messages, Sampling(5))
+
+
+def test_the_endpoints_models_are_listed_through_the_same_client():
+    from alpaca_lessons.cli.generate_cmd import _first_model
+
+    with echo_server() as server:
+        assert Teacher(server.base_url, "").models() == ["echo", "shout"]
+        assert _first_model(server.base_url, None) == "echo"  # what `generate` uses without --model
+        base_url = server.base_url
+    with pytest.raises(TeacherError, match="did not list its models"):
+        Teacher(base_url, "", timeout=2).models()  # the server has stopped
+    with pytest.raises(TeacherError, match="opt in explicitly"):
+        Teacher("https://api.example.com/v1", "").models()

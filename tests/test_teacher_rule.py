@@ -3,11 +3,14 @@
 import openai
 import pytest
 
-from alpaca_lessons.evaluation import pairs as ev
-from alpaca_lessons.generation.teacher import TeacherServer, load_model
-from alpaca_lessons.generation.teacher.rule import LENGTH_BASELINE, RuleModel, length_judge
+from alpaca_lessons.cli.teacher_cmd import load_model
+from alpaca_lessons.evaluation.llm_judge import LengthJudge, judge_prompt, parse_verdict
+from alpaca_lessons.generation.teacher import TeacherServer
+from alpaca_lessons.generation.teacher.rule import RuleModel
 
-MESSAGES = ev.judge_prompt("Say hi.", "Hello there, friend.", "Hi.")
+LENGTH_BASELINE = LengthJudge.name
+
+MESSAGES = judge_prompt("Say hi.", "Hello there, friend.", "Hi.")
 
 
 def client(server):
@@ -34,7 +37,7 @@ def test_one_server_lists_and_answers_each_of_its_models(server):
 
 def test_the_length_judge_prefers_the_longer_answer_and_counts_words(server):
     answer = client(server).chat.completions.create(model=LENGTH_BASELINE, messages=MESSAGES, max_tokens=100)
-    assert ev.parse_verdict(answer.choices[0].message.content) == 1
+    assert parse_verdict(answer.choices[0].message.content) == 1
     assert answer.choices[0].finish_reason == "stop"
     words = sum(len(m["content"].split()) for m in MESSAGES)  # the system message counts too
     assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (words, 8)
@@ -57,4 +60,4 @@ def test_a_prompt_the_judge_cannot_read_is_a_400(server):
 
 def test_two_models_of_one_name_are_refused():
     with pytest.raises(ValueError, match="share a name"):
-        TeacherServer(length_judge(), length_judge())
+        TeacherServer(load_model(LENGTH_BASELINE), load_model(LENGTH_BASELINE))

@@ -10,9 +10,9 @@ from alpaca_lessons.analysis.validity import (
     ALL_VALID,
     Annotation,
     AnnotationSession,
-    agreement,
     answer_changes,
     compare_with_published,
+    kappa_by_question,
     latest,
     parse_quick_entry,
     read_annotations,
@@ -135,11 +135,11 @@ def test_summary_shares_and_wilson_intervals():
     assert rows[0]["inside 95% CI"] == "yes"
 
 
-def test_agreement_uses_common_records_and_latest_answers():
+def test_kappa_by_question_uses_common_records_and_latest_answers():
     a = judged([(True, True, True), (True, False, True), (False, True, True), (True, True, False)])
     b = judged([(True, True, True), (True, True, True), (False, True, True)])
     b.append(Annotation(1, "h", True, False, True, annotator="y"))  # b changed its mind on record 1
-    result = agreement(a, b)
+    result = kappa_by_question(a, b)
     assert result["instruction_valid"] == (3, 1.0)
     assert result["input_appropriate"] == (3, 1.0)
     n, kappa = result["output_correct"]

@@ -1,7 +1,7 @@
 """Data validity as Self-Instruct measured it: a seeded sample of 200 records, three yes/no questions per
-record, shares of "yes" with 95% Wilson intervals, and agreement between two annotators.
+record, shares of "yes" with 95% Wilson intervals, and Cohen's kappa between two annotators.
 
-Annotations are appended to a JSON Lines file through ``store.AppendOnlyStore`` the moment they are
+Annotations are appended to a JSON Lines file through ``common.store.JudgmentLog`` the moment they are
 given: one line per answer, so a kernel restart loses nothing, the next session resumes at the first
 unanswered record, and changing an earlier answer appends a new line (the latest wins; the history
 stays). Records are referred to by their index in the data and a sha256 of their text, so an
@@ -10,17 +10,14 @@ annotation file never copies the data and notices when the data it was made on h
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from alpaca_lessons.common.stats import Proportion, cohen_kappa, proportion
-from alpaca_lessons.common.store import AppendOnlyStore
+from alpaca_lessons.common.store import JudgmentLog, text_hash, utc_now
 from alpaca_lessons.data import DataError, Record
 
 QUESTIONS: dict[str, str] = {
@@ -68,8 +65,7 @@ is no).
 
 def record_sha256(record: Record) -> str:
     """sha256 of a record's three fields as canonical JSON: identifies the text without copying it."""
-    text = json.dumps([record.instruction, record.input, record.output], ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text_hash([record.instruction, record.input, record.output])
 
 
 @dataclass(frozen=True)
@@ -131,24 +127,27 @@ class Annotation:
         return annotation
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def read_annotations(path: str | Path, records: Sequence[Record] | None = None) -> list[Annotation]:
     """Every stored judgment in file order (the history, answer changes included).
 
     With ``records``, each judgment's hash is checked against the record at its index: an annotation
     made on different data is a DataError, never silently matched to the wrong record.
     """
-    store = AppendOnlyStore(path)
-    history = [Annotation.from_dict(row, f"{path}: record {k + 1}") for k, row in enumerate(store.read())]
-    if records is not None:
-        for a in history:
-            if not 0 <= a.index < len(records) or record_sha256(records[a.index]) != a.sha256:
-                raise DataError(f"{path}: the annotation of record {a.index} was made on a different text "
-                                "(sha256 mismatch): wrong data file or changed data")
-    return history
+    return [Annotation.from_dict(row, f"{path}: record {k + 1}")
+            for k, row in enumerate(_log(path).read(None if records is None else _expected_hash(records)))]
+
+
+def _log(path: str | Path, clock: Callable[[], str] = utc_now) -> JudgmentLog:
+    """Where annotations live: judgments keyed by the record's index, checked by its sha256."""
+    return JudgmentLog(path, key="index", hash_field="sha256", clock=clock)
+
+
+def _expected_hash(records: Sequence[Record]) -> Callable[[Any], str | None]:
+    """A record's index -> the hash of its text (None outside the data), computed only for judged records."""
+    def expected(index: Any) -> str | None:
+        ok = isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(records)
+        return record_sha256(records[index]) if ok else None
+    return expected
 
 
 def latest(history: Sequence[Annotation]) -> dict[int, Annotation]:
@@ -179,15 +178,14 @@ class AnnotationSession:
     """
 
     def __init__(self, path: str | Path, sample: Sequence[SampleItem], records: Sequence[Record], annotator: str,
-                 *, rubric: str = RUBRIC_VERSION, clock: Callable[[], str] = _now) -> None:
+                 *, rubric: str = RUBRIC_VERSION, clock: Callable[[], str] = utc_now) -> None:
         if not annotator.strip():
             raise ValueError("say who annotates: the annotator field is required")
-        self.store = AppendOnlyStore(path)
+        self.log = _log(path, clock)
         self.sample = list(sample)
         self.records = records
         self.annotator = annotator
         self.rubric = rubric
-        self.clock = clock
         for item in self.sample:
             if record_sha256(records[item.index]) != item.sha256:
                 raise DataError(f"sample item {item.index} does not match the data (sha256 mismatch)")
@@ -231,8 +229,8 @@ class AnnotationSession:
         position = self.position if position is None else position
         item = self.sample[position]
         annotation = Annotation(item.index, item.sha256, bool(instruction_valid), bool(input_appropriate),
-                                bool(output_correct), self.annotator, note.strip(), self.rubric, self.clock())
-        self.store.append(asdict(annotation))
+                                bool(output_correct), self.annotator, note.strip(), self.rubric, self.log.clock())
+        self.log.append(asdict(annotation))
         self.history.append(annotation)
         self.current[item.index] = annotation
         following = self.next_unanswered(position + 1)
@@ -263,7 +261,7 @@ def compare_with_published(summary: dict[str, Proportion]) -> list[dict[str, str
     return rows
 
 
-def agreement(a: Sequence[Annotation], b: Sequence[Annotation]) -> dict[str, tuple[int, float]]:
+def kappa_by_question(a: Sequence[Annotation], b: Sequence[Annotation]) -> dict[str, tuple[int, float]]:
     """Cohen's kappa between two annotators on the records both judged (latest answers), per question
     and for "all valid": question -> (records in common, kappa)."""
     first, second = latest(a), latest(b)

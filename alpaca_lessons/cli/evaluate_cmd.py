@@ -14,7 +14,27 @@ import json
 from pathlib import Path
 
 from alpaca_lessons.common.stats import comparisons_needed
-from alpaca_lessons.evaluation import pairs as ev
+from alpaca_lessons.evaluation.blind import (
+    CHOICES,
+    COURSE_SAMPLE_SIZE,
+    COURSE_SEED,
+    BlindSession,
+    read_judgments,
+    sample_pairs,
+)
+from alpaca_lessons.evaluation.llm_judge import PairwiseJudge, judge_pairs
+from alpaca_lessons.evaluation.metrics import position_bias, verdict_agreement, win_rate, win_rate_of
+from alpaca_lessons.evaluation.pairs import (
+    INSTRUCTION_SETS,
+    align,
+    gpt4_judged_pairs,
+    instruction_set,
+    leaderboard_row,
+    outputs_as_records,
+    read_system_outputs,
+    user_oriented_alignment,
+)
+from alpaca_lessons.generation.teacher import TeacherError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,8 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     blind = actions.add_parser("blind", help="judge a seeded sample of the GPT-4 pairs blind, in a terminal")
     blind.add_argument("--store", type=Path, required=True, help="the JSONL file judgments are appended to")
     blind.add_argument("--annotator", required=True, help="who judges, truthfully (a person, or a model)")
-    blind.add_argument("--sample", type=int, default=ev.COURSE_SAMPLE_SIZE)
-    blind.add_argument("--seed", type=int, default=ev.COURSE_SEED)
+    blind.add_argument("--sample", type=int, default=COURSE_SAMPLE_SIZE)
+    blind.add_argument("--seed", type=int, default=COURSE_SEED)
     blind.add_argument("--systems", nargs=2, metavar=("FIRST", "SECOND"),
                        help="judge these two systems' outputs (registry names or JSON files) instead of the "
                             "GPT-4 pairs, matched by instruction")
@@ -46,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--count", type=int, default=1)
     record = steps.add_parser("record", help="record a choice for a pair id")
     record.add_argument("pair_id")
-    record.add_argument("choice", choices=ev.CHOICES)
+    record.add_argument("choice", choices=CHOICES)
     record.add_argument("--reason", default="")
     steps.add_parser("status", help="progress; the result once every item is judged")
     blind.set_defaults(func=_blind)
@@ -56,11 +76,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     judge.add_argument("--model", required=True)
     judge.add_argument("--store", type=Path, required=True, help="JSONL file verdicts are appended to (resume)")
     judge.add_argument("--limit", type=int, help="only the first N pairs")
+    judge.add_argument("--real-judge", action="store_true",
+                       help="allow an endpoint not on this machine (it costs money; the key is $OPENAI_API_KEY)")
     judge.set_defaults(func=_judge)
 
     gen = actions.add_parser("generate", help="a local model's outputs on an instruction set (AlpacaEval format)")
     gen.add_argument("--model", type=Path, required=True, help="a local Hugging Face model folder")
-    gen.add_argument("--instructions", choices=ev.INSTRUCTION_SETS, default="user_oriented")
+    gen.add_argument("--instructions", choices=INSTRUCTION_SETS, default="user_oriented")
     gen.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     gen.add_argument("--name", help="the generator's name in the file (default: the folder's name)")
     gen.add_argument("--limit", type=int, help="only the first N instructions")
@@ -72,14 +94,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _align(args: argparse.Namespace) -> int:
-    print(ev.user_oriented_alignment().summary())
+    print(user_oriented_alignment().summary())
     return 0
 
 
 def _gpt4(args: argparse.Namespace) -> int:
-    judged = ev.gpt4_judged_pairs()
-    rate = ev.win_rate_of(judged.preferences)
-    row = ev.leaderboard_row("alpaca-7b")
+    judged = gpt4_judged_pairs()
+    rate = win_rate_of(judged.preferences)
+    row = leaderboard_row("alpaca-7b")
     print(f"alpaca-7b vs text-davinci-003 (GPT-4 judge, {rate.n} pairs): {rate}")
     print(f"recomputed win rate {rate.rate:.4%}, leaderboard {float(row['win_rate']):.4f}%; standard error "
           f"{rate.standard_error * 100:.4f} vs {float(row['standard_error']):.4f}")
@@ -89,12 +111,12 @@ def _gpt4(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     if args.counts:
-        rate = ev.win_rate(*args.counts)
+        rate = win_rate(*args.counts)
     elif args.file:
-        pairs = ev.gpt4_judged_pairs().pairs
-        for annotator, records in ev.read_judgments(args.file, pairs).items():
-            print(f"{annotator}:\n  {ev.win_rate_of([r['preference'] for r in records])}")
-            print(f"  {ev.position_bias(r['choice'] for r in records)}")
+        pairs = gpt4_judged_pairs().pairs
+        for annotator, records in read_judgments(args.file, pairs).items():
+            print(f"{annotator}:\n  {win_rate_of([r['preference'] for r in records])}")
+            print(f"  {position_bias(r['choice'] for r in records)}")
         return 0
     else:
         print("give --counts WINS TIES LOSSES or --file")
@@ -107,12 +129,12 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _blind(args: argparse.Namespace) -> int:
     if args.systems:
-        first, second = (ev.read_system_outputs(s) for s in args.systems)
-        candidates = list(ev.align(first, second).pairs)
+        first, second = (read_system_outputs(s) for s in args.systems)
+        candidates = list(align(first, second).pairs)
     else:
-        candidates = list(ev.gpt4_judged_pairs().pairs)
-    pairs = ev.sample_pairs(candidates, min(args.sample, len(candidates)), args.seed)
-    session = ev.BlindSession(pairs, args.store, args.annotator, seed=args.seed)
+        candidates = list(gpt4_judged_pairs().pairs)
+    pairs = sample_pairs(candidates, min(args.sample, len(candidates)), args.seed)
+    session = BlindSession(pairs, args.store, args.annotator, seed=args.seed)
     if args.step == "show":
         for item in session.pending()[: args.count]:
             print(f"##### pair {item.pair.id}\n{item.text()}\n")
@@ -129,13 +151,17 @@ def _blind(args: argparse.Namespace) -> int:
 def _judge(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    judged = ev.gpt4_judged_pairs()
-    pairs = judged.pairs[: args.limit] if args.limit else judged.pairs
-    judge = ev.PairwiseJudge.connect(args.base_url, args.model)
-    records = ev.judge_pairs(judge, pairs, args.store, progress=tqdm)
+    try:
+        judge = PairwiseJudge.connect(args.base_url, args.model, allow_remote=args.real_judge)
+        judged = gpt4_judged_pairs()
+        pairs = judged.pairs[: args.limit] if args.limit else judged.pairs
+        records = judge_pairs(judge, pairs, args.store, progress=tqdm)
+    except TeacherError as exc:
+        print(f"alpaca-lessons: error: {exc}")
+        return 2
     verdicts = [r["preference"] for r in records]
-    print(f"{args.model} on {len(pairs)} pairs: alpaca-7b {ev.win_rate_of(verdicts)}")
-    print(f"agreement with GPT-4: {ev.agreement(verdicts, judged.preferences[: len(pairs)])}")
+    print(f"{args.model} on {len(pairs)} pairs: alpaca-7b {win_rate_of(verdicts)}")
+    print(f"agreement with GPT-4: {verdict_agreement(verdicts, judged.preferences[: len(pairs)])}")
     print(f"this run: {judge.cost}")
     print(json.dumps({"store": str(args.store), "judged": len(records)}))
     return 0
@@ -146,12 +172,12 @@ def _generate(args: argparse.Namespace) -> int:
     from alpaca_lessons.evaluation.watermark import WatermarkLogitsProcessor
     from alpaca_lessons.models.infer import generate, load
 
-    records = ev.instruction_set(args.instructions)[: args.limit]
+    records = instruction_set(args.instructions)[: args.limit]
     model, tokenizer = load(args.model, args.device)
     processors = [WatermarkLogitsProcessor()] if args.watermark else []
     results = generate(model, tokenizer, records, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
                        processors=processors)
     name = args.name or args.model.name
-    write_records(ev.outputs_as_records(records, [r.text for r in results], name), args.out)
+    write_records(outputs_as_records(records, [r.text for r in results], name), args.out)
     print(f"wrote {len(results)} outputs of {name} to {args.out}")
     return 0

@@ -10,7 +10,8 @@ import argparse
 import contextlib
 import os
 
-from alpaca_lessons.generation import ALPACA_STOP, PROFILES, GenerationConfig, Prices, generate
+from alpaca_lessons.common.prices import Prices
+from alpaca_lessons.generation import ALPACA_STOP, PROFILES, GenerationConfig, generate
 from alpaca_lessons.generation.teacher import REPLAY_MODEL, ReplayModel, Teacher, TeacherError, TeacherServer
 
 
@@ -85,12 +86,10 @@ def _teacher(args: argparse.Namespace, base_url: str) -> Teacher:
 
 
 def _first_model(base_url: str, key: str | None) -> str:
-    import openai
-
-    models = openai.OpenAI(base_url=base_url, api_key=key or "local", max_retries=0, timeout=30).models.list()
-    if not models.data:
+    models = Teacher(base_url, "", api_key=key, timeout=30).models()
+    if not models:
         raise TeacherError(f"{base_url} lists no model; pass --model")
-    return models.data[0].id
+    return models[0]
 
 
 def _generate(args: argparse.Namespace) -> int:

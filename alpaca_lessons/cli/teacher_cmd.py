@@ -1,12 +1,32 @@
-"""``alpaca-lessons teacher serve``: a local OpenAI-compatible server (the 52K replay, the length judge, a folder)."""
+"""``alpaca-lessons teacher serve``: a local OpenAI-compatible server (the 52K replay, the length judge, a folder).
+
+``load_model`` is where a model's name, as typed, becomes a model object: the server and the stages
+below only ever receive the object. Tests and lessons that start a server use it too.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from alpaca_lessons.generation.teacher import FAULT_KINDS, FaultPlan, TeacherServer, is_local, load_model
-from alpaca_lessons.generation.teacher.rule import LENGTH_BASELINE
+from alpaca_lessons.evaluation.llm_judge import LengthJudge
+from alpaca_lessons.generation.teacher import FAULT_KINDS, FaultPlan, Model, ReplayModel, TeacherServer, is_local
+from alpaca_lessons.generation.teacher.local import LocalModel
+from alpaca_lessons.generation.teacher.rule import RuleModel
+
+REPLAY = "replay"
+
+
+def load_model(spec: str = REPLAY, *, seed: int = 0, device: str = "cpu") -> Model:
+    """``"replay"`` for the Alpaca 52K replay (shuffled with ``seed``), ``"length-baseline"`` for lesson 08's
+    baseline judge (:class:`LengthJudge` served as a rule), else a folder holding a Hugging Face causal LM
+    (on ``device``)."""
+    if spec == REPLAY:
+        return ReplayModel(seed=seed)
+    if spec == LengthJudge.name:
+        judge = LengthJudge()
+        return RuleModel(judge.name, judge.description, judge.rank)
+    return LocalModel(spec, device=device)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                description="Serve a teacher model over OpenAI's API on this machine.")
     serve.add_argument("--port", type=int, default=8000, help="port (0: any free one; default 8000)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--model", default="replay",
+    serve.add_argument("--model", default=REPLAY,
                        help="'replay' (real text-davinci-003 outputs from the Alpaca 52K; the default), "
-                            f"'{LENGTH_BASELINE}' (lesson 08's baseline judge: the longer answer wins) or a folder "
+                            f"'{LengthJudge.name}' (lesson 08's baseline judge: the longer answer wins) or a folder "
                             "holding a Hugging Face causal LM")
     serve.add_argument("--device", default="cpu", help="where a model folder runs: cpu, cuda, mps (default cpu)")
     serve.add_argument("--seed", type=int, default=0, help="the replay's shuffle of the 52K (default 0)")

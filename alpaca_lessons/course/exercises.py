@@ -97,7 +97,7 @@ def _chinese_false_duplicates() -> int:
 
 
 def _davinci_cost() -> float:
-    from alpaca_lessons.generation import DAVINCI_003
+    from alpaca_lessons.common.prices import DAVINCI_003
 
     return round(DAVINCI_003.cost(1_000, 1_000), 4)
 
@@ -203,7 +203,7 @@ def _z_all_green() -> float:
 
 
 def _ninety_vs_eighty_nine() -> float:
-    from alpaca_lessons.evaluation.pairs import win_rate
+    from alpaca_lessons.evaluation.metrics import win_rate
 
     return round(win_rate(90, 73, 89).p_value, 2)
 

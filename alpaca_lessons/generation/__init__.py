@@ -1,20 +1,14 @@
 """The Self-Instruct generation step: requests, the teacher, post-processing, novelty, resume, accounting.
 
 ``generate(output, teacher, GenerationConfig(...))`` is the whole loop; ``judge_reply`` runs Alpaca's
-post-processing on one reply (what lesson 03 walks through); ``Accounting`` and ``Prices`` count what a
-run did and cost; ``ALPACA`` and ``BELLE`` are the two language profiles.
+post-processing on one reply (what lesson 03 walks through); ``Accounting`` counts what a run did and
+``teacher_prices`` prices it (the prices themselves live in ``common.prices``); ``ALPACA`` and ``BELLE``
+are the two language profiles.
 """
 
 from __future__ import annotations
 
-from alpaca_lessons.generation.accounting import (
-    ALPACA_REPORTED_COST,
-    ALPACA_TASKS,
-    DAVINCI_003,
-    PRICES,
-    Accounting,
-    Prices,
-)
+from alpaca_lessons.generation.accounting import ALPACA_REPORTED_COST, ALPACA_TASKS, Accounting, teacher_prices
 from alpaca_lessons.generation.pipeline import (
     ALPACA_STOP,
     GenerationConfig,
@@ -28,7 +22,7 @@ from alpaca_lessons.generation.profiles import ALPACA, BELLE, PROFILES, Profile,
 from alpaca_lessons.generation.screening import Verdict, judge, judge_reply, near_duplicates
 
 __all__ = [
-    "ALPACA", "ALPACA_REPORTED_COST", "ALPACA_STOP", "ALPACA_TASKS", "BELLE", "DAVINCI_003", "PRICES", "PROFILES",
-    "Accounting", "GenerationConfig", "GenerationResult", "Prices", "Profile", "Verdict", "agenerate",
-    "build_requests", "generate", "get_profile", "judge", "judge_reply", "log_path", "near_duplicates",
+    "ALPACA", "ALPACA_REPORTED_COST", "ALPACA_STOP", "ALPACA_TASKS", "BELLE", "PROFILES", "Accounting",
+    "GenerationConfig", "GenerationResult", "Profile", "Verdict", "agenerate", "build_requests", "generate",
+    "get_profile", "judge", "judge_reply", "log_path", "near_duplicates", "teacher_prices",
 ]

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from alpaca_lessons.common.prices import DAVINCI_003, PRICES, Prices
 from alpaca_lessons.generation.rules import REASONS
 from alpaca_lessons.generation.teacher import REPLAY_MODEL
 
@@ -13,25 +14,11 @@ ALPACA_TASKS = 52_002
 ALPACA_REPORTED_COST = "less than $500"  # the Alpaca blog post, March 2023, for the 52K
 
 
-@dataclass(frozen=True)
-class Prices:
-    """US dollars per million tokens, prompt and completion, and where the numbers come from."""
+def teacher_prices(model: str) -> Prices | None:
+    """The list price of a teacher by its model name, or None when the course knows none.
 
-    input_per_million: float
-    output_per_million: float
-    source: str = "given by the user"
-
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        """Dollars for this many tokens."""
-        return (prompt_tokens * self.input_per_million + completion_tokens * self.output_per_million) / 1e6
-
-
-DAVINCI_003 = Prices(20.0, 20.0, "text-davinci-003's list price in 2023: $0.02 per 1K tokens, prompt and completion")
-PRICES = {
-    "text-davinci-003": DAVINCI_003,
-    # The replay's tokens are davinci-003's own outputs, so they are priced as davinci-003 charged for them.
-    REPLAY_MODEL: DAVINCI_003,
-}
+    The replay's tokens are davinci-003's own outputs, so they are priced as davinci-003 charged for them."""
+    return DAVINCI_003 if model == REPLAY_MODEL else PRICES.get(model)
 
 
 @dataclass

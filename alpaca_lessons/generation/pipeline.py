@@ -29,9 +29,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.data import DataError, SeedTask
-from alpaca_lessons.generation.accounting import PRICES, Accounting, Prices
+from alpaca_lessons.generation.accounting import Accounting, teacher_prices
 from alpaca_lessons.generation.novelty import NoveltyFilter
 from alpaca_lessons.generation.profiles import Profile, get_profile
 from alpaca_lessons.generation.prompts import count_tokens, encode_request, sample_examples
@@ -132,7 +133,7 @@ def generate(output: str | Path, teacher: Teacher, config: GenerationConfig = Ge
 async def agenerate(output: str | Path, teacher: Teacher, config: GenerationConfig = GenerationConfig(), *,
                     prices: Prices | None = None, progress: bool = True) -> GenerationResult:
     """``generate`` as a coroutine, for callers already inside an event loop."""
-    prices = prices or PRICES.get(teacher.model)
+    prices = prices or teacher_prices(teacher.model)
     if config.max_cost is not None and prices is None:
         raise ValueError(f"max_cost needs prices: none are known for {teacher.model!r}, so pass prices=Prices(...)")
     return await _Run(Path(output), teacher, config, prices, progress).run()

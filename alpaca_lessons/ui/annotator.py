@@ -52,7 +52,7 @@ def annotator(session: AnnotationSession) -> Panel:
 
     def store(answers: tuple[bool, bool, bool], text: str) -> None:
         saved = session.answer(*answers, note=text)
-        message.value = f"saved record {saved.index} (appended to {html.escape(str(session.store.path))})"
+        message.value = f"saved record {saved.index} (appended to {html.escape(str(session.log.path))})"
         show()
 
     def on_save(_=None) -> None:

@@ -2,7 +2,7 @@
 every item is judged; each choice is appended to the session's store the moment it is made.
 
 Keyboard: click into the shortcut box, type ``a``, ``b`` or ``t`` (optionally followed by a reason) and
-press Enter. The buttons do the same. All logic lives in :class:`alpaca_lessons.evaluation.pairs.BlindSession`.
+press Enter. The buttons do the same. All logic lives in :class:`alpaca_lessons.evaluation.blind.BlindSession`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import html
 
 import ipywidgets as widgets
 
-from alpaca_lessons.evaluation.pairs import BlindSession
+from alpaca_lessons.evaluation.blind import BlindSession
 from alpaca_lessons.ui.panel import Panel, pre
 
 KEYS = {"a": "A", "b": "B", "t": "tie"}

@@ -3,7 +3,8 @@
 ``client`` asks any OpenAI-compatible endpoint through the ``openai`` package; ``server`` is a local
 OpenAI-compatible server; behind it, ``replay`` replays real text-davinci-003 generations from the
 Alpaca 52K (the offline default), ``local`` serves a Hugging Face model from a folder, and ``rule``
-serves a rule such as the length baseline judge; ``faults`` makes the server fail on purpose.
+serves a rule such as the length baseline judge; ``faults`` makes the server fail on purpose. The server
+takes model objects: the names typed on the command line are mapped to models by ``cli.teacher_cmd``.
 """
 
 from __future__ import annotations
@@ -17,22 +18,6 @@ from alpaca_lessons.generation.teacher.server import TeacherServer
 __all__ = [
     "FAULT_KINDS", "REPLAY_DESCRIPTION", "REPLAY_MODEL", "Choice", "Completion", "ContextLengthError", "FaultPlan",
     "Model", "PromptError", "ReplayModel", "Reply", "Sampling", "Session", "Teacher", "TeacherError", "TeacherServer",
-    "is_local", "load_model", "run_sync",
+    "is_local", "run_sync",
 ]
 
-
-def load_model(spec: str = "replay", *, seed: int = 0, device: str = "cpu") -> Model:
-    """``"replay"`` for the Alpaca 52K replay (shuffled with ``seed``), ``"length-baseline"`` for lesson 08's
-    baseline judge, else a folder holding a Hugging Face causal LM (on ``device``)."""
-    if spec == "replay":
-        return ReplayModel(seed=seed)
-    from alpaca_lessons.generation.teacher.rule import (  # here, not above: it imports ``evaluate``
-        LENGTH_BASELINE,
-        length_judge,
-    )
-
-    if spec == LENGTH_BASELINE:
-        return length_judge()
-    from alpaca_lessons.generation.teacher.local import LocalModel
-
-    return LocalModel(spec, device=device)

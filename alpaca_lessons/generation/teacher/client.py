@@ -1,5 +1,8 @@
 """Asking a teacher through the ``openai`` (>= 1) client: completions or chat, retries, usage.
 
+This is the course's one OpenAI client: generation's requests, the LLM judge's conversations
+(``evaluation.llm_judge``) and listing an endpoint's models all go through :class:`Teacher`.
+
 The same code talks to the course's local server, to vLLM, llama.cpp's server or Ollama (all speak
 OpenAI's API) and to OpenAI itself. Anything not on this machine is refused unless the caller opts in
 with ``allow_remote=True`` (``--real-teacher`` on the command line): a real endpoint costs money, and
@@ -125,6 +128,31 @@ class Teacher:
 
         return run_sync(once())
 
+    def chat(self, messages: Sequence[dict[str, str]], sampling: Sampling, **options: Any) -> Reply:
+        """One conversation, synchronously: see ``Session.converse``."""
+
+        async def once() -> Reply:
+            async with self.session() as session:
+                return await session.converse(messages, sampling, **options)
+
+        return run_sync(once())
+
+    def models(self) -> list[str]:
+        """The ids of the models the endpoint lists (``GET /models``), in its order; one attempt.
+
+        The model this teacher was made with plays no part, so ``Teacher(base_url, "")`` asks an
+        endpoint what it serves (after the same locality check and opt-in as any request)."""
+
+        async def once() -> list[str]:
+            async with self.session() as session:
+                page = await session.client.models.list()
+                return [m.id for m in page.data]
+
+        try:
+            return run_sync(once())
+        except openai.APIError as exc:
+            raise TeacherError(f"{self.base_url} did not list its models: {_message(exc)}") from None
+
 
 class Session:
     """A teacher with an open client: sends requests, retries them, and adds up their usage."""
@@ -143,17 +171,23 @@ class Session:
                                                                                        logit_bias, reply))
         else:
             parts = await asyncio.gather(*(
-                self._with_retries(reply, lambda m, p=p, i=i: self._chat(p, sampling, m, n,
-                                                                        None if seed is None else seed + i,
+                self._with_retries(reply, lambda m, p=p, i=i: self._chat([{"role": "user", "content": p}], sampling,
+                                                                        m, n, None if seed is None else seed + i,
                                                                         logit_bias, reply))
                 for i, p in enumerate(prompts)))
             reply.choices = [choices[0] for choices in parts]
-        if reply.error:
-            reply.choices = []
-        elif reply.usage_estimated:
-            reply.prompt_tokens = sum(count_tokens(p) for p in prompts)
-            reply.completion_tokens = sum(count_tokens(c.text) for group in reply.choices for c in group)
-        return reply
+        return _finished(reply, prompts)
+
+    async def converse(self, messages: Sequence[dict[str, str]], sampling: Sampling, *, n: int = 1,
+                       seed: int | None = None) -> Reply:
+        """``n`` choices for one chat conversation (a system message and all), through the chat API: the
+        reply's ``choices`` hold one group. Retries and usage as for ``complete``."""
+        if self.teacher.api != "chat":
+            raise ValueError(f"a conversation needs the chat API; this teacher uses {self.teacher.api!r}")
+        reply = Reply(max_tokens=sampling.max_tokens)
+        reply.choices = await self._with_retries(reply, lambda m: self._chat(list(messages), sampling, m, n, seed,
+                                                                             None, reply))
+        return _finished(reply, [str(m.get("content") or "") for m in messages])
 
     async def _with_retries(self, reply: Reply, call) -> Any:
         teacher = self.teacher
@@ -189,13 +223,23 @@ class Session:
         _add_usage(reply, answer.usage)
         return [[Choice(c.text, c.finish_reason) for c in ordered[p * n:(p + 1) * n]] for p in range(len(prompts))]
 
-    async def _chat(self, prompt, sampling, max_tokens, n, seed, logit_bias, reply) -> list[list[Choice]]:
+    async def _chat(self, messages, sampling, max_tokens, n, seed, logit_bias, reply) -> list[list[Choice]]:
         options = _options(sampling, max_tokens, n, seed, logit_bias)
-        answer = await self.client.chat.completions.create(
-            model=self.teacher.model, messages=[{"role": "user", "content": prompt}], **options)
+        answer = await self.client.chat.completions.create(model=self.teacher.model, messages=messages, **options)
         _add_usage(reply, answer.usage)
         ordered = sorted(answer.choices, key=lambda c: c.index)
         return [[Choice(c.message.content or "", c.finish_reason) for c in ordered]]
+
+
+def _finished(reply: Reply, prompts: Sequence[str]) -> Reply:
+    """A reply with its choices dropped when every attempt failed, or its usage counted here (in r50k
+    tokens over ``prompts`` and the choices) when the server sent none."""
+    if reply.error:
+        reply.choices = []
+    elif reply.usage_estimated:
+        reply.prompt_tokens = sum(count_tokens(p) for p in prompts)
+        reply.completion_tokens = sum(count_tokens(c.text) for group in reply.choices for c in group)
+    return reply
 
 
 def _options(sampling: Sampling, max_tokens: int, n: int, seed: int | None, logit_bias) -> dict[str, Any]:

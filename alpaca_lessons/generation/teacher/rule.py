@@ -1,5 +1,8 @@
 """Models that answer by a rule over the prompt's text, such as lesson 08's baseline judge.
 
+The rule is any callable from the prompt to the reply; the command line builds lesson 08's from
+``evaluation.llm_judge.LengthJudge`` (``alpaca-lessons teacher serve --model length-baseline``).
+
 A rule is a function from the prompt to the reply: no network and no sampling, so ``draw`` changes
 nothing. Tokens are whitespace-separated words: a rule bills nothing, and the count only feeds the
 client's usage accounting. A chat conversation is read as its messages' contents one after another
@@ -11,10 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from alpaca_lessons.evaluation.pairs import LengthJudge
 from alpaca_lessons.generation.teacher.base import Completion, PromptError, Sampling, cut_at_stop
 
-LENGTH_BASELINE = LengthJudge.name
 _WORD = re.compile(r"\S+")
 
 
@@ -49,8 +50,3 @@ class RuleModel:
             return Completion(text[: words[sampling.max_tokens - 1].end()], "length", sampling.max_tokens)
         return Completion(text, "stop", len(words))
 
-
-def length_judge() -> RuleModel:
-    """Lesson 08's named baseline judge, "the longer answer wins" (:class:`evaluate.LengthJudge`), as a model."""
-    judge = LengthJudge()
-    return RuleModel(judge.name, judge.description, judge.rank)

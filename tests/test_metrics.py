@@ -1,0 +1,49 @@
+"""Win-rate metrics, by hand: win rates with intervals, verdict agreement, position bias, length preference."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from alpaca_lessons.common.stats import cohen_kappa, sign_test, wilson_interval
+from alpaca_lessons.evaluation.metrics import length_preference, position_bias, verdict_agreement, win_rate
+from alpaca_lessons.evaluation.pairs import Pair
+
+
+def test_ninety_vs_eighty_nine_is_a_coin_flip():
+    result = win_rate(90, 73, 89)
+    assert result.p_value == pytest.approx(1.0)  # 179 decisive is odd: P(X <= 89) is exactly 1/2
+    assert result.rate == pytest.approx((90 + 36.5) / 252)
+    assert result.low < 0.5 < result.high
+    assert sign_test(9, 1) == pytest.approx(22 / 1024)  # 2 * (1 + 10) / 2^10
+    assert sign_test(0, 0) == 1.0
+
+
+def test_wilson_interval_by_hand():
+    z = 1.959964
+    half = z / (1 + z * z / 100) * math.sqrt(0.25 / 100 + z * z / 40000)
+    assert wilson_interval(50, 100) == pytest.approx((0.5 - half, 0.5 + half), abs=1e-6)  # 0.4038, 0.5962
+    assert wilson_interval(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_agreement_and_kappa_by_hand():
+    # observed 3/4; chance: P(1)=.5*.25, P(2)=.5*.75 -> 0.5; kappa = (0.75 - 0.5) / 0.5
+    assert cohen_kappa([1, 1, 2, 2], [1, 2, 2, 2]) == pytest.approx(0.5)
+    result = verdict_agreement([1, 1, 2, 2, 0], [1, 2, 2, 2, 2])
+    assert (result.same, result.n, result.same_decisive, result.decisive) == (3, 5, 3, 4)
+    assert math.isnan(cohen_kappa([1, 1], [1, 1]))
+
+
+def test_position_bias_counts_left_wins():
+    bias = position_bias(["A"] * 9 + ["B"] + ["tie"] * 3)
+    assert (bias.left, bias.right, bias.ties) == (9, 1, 3)
+    assert bias.left_share == pytest.approx(0.9) and bias.p_value == pytest.approx(22 / 1024)
+    with pytest.raises(ValueError):
+        position_bias(["left"])
+
+
+def test_length_preference_counts_decisive_pairs_of_different_length():
+    ps = [Pair("a", "i", "short", "much longer", "x", "y"), Pair("b", "i", "long one", "s", "x", "y"),
+          Pair("c", "i", "same", "same", "x", "y")]
+    assert length_preference(ps, [2, 2, 0]) == (1, 2)
