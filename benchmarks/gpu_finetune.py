@@ -13,7 +13,7 @@ there), so the parts can run in separate calls of a time-limited GPU machine:
   (6 x parameters x useful tokens/s over the GPU's dense bf16 peak, 989 TFLOP/s for an H100).
 * ``trainer``: Alpaca's own configuration (Hugging Face Trainer, FSDP ``full_shard auto_wrap`` on
   ``LlamaDecoderLayer``, bf16) for a few steps, and the FSDP units it made.
-* ``memory``: ``memory.estimate`` against ``torch.cuda.max_memory_allocated`` on ``memory.GPU_CHECKS``.
+* ``memory``: ``memory.estimate.estimate`` against ``torch.cuda.max_memory_allocated`` on ``memory.measure.GPU_CHECKS``.
 * ``projection`` (from the throughput part): Alpaca's full run (52K records x 3 epochs on LLaMA-7B) in
   H100-hours and dollars at each batching's measured MFU, beside Alpaca's 3 hours on 8 A100s.
 
@@ -45,7 +45,11 @@ import torch
 from alpaca_lessons.common.results import provenance
 from alpaca_lessons.data import read_records
 from alpaca_lessons.models.modeling import alpaca_texts, build_model, llama_config, train_tokenizer
-from alpaca_lessons.training import memory, sft
+from alpaca_lessons.models.shapes import LLAMA_7B
+from alpaca_lessons.training import sft
+from alpaca_lessons.training.memory.estimate import GPU, GPUS
+from alpaca_lessons.training.memory.flops import implied_mfu, mfu, throughput_from_mfu, training_cost
+from alpaca_lessons.training.memory.measure import check_on_cuda
 from alpaca_lessons.training.train import TrainConfig, read_log, read_run, run_torchrun
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gpu_finetune.json"
@@ -93,14 +97,14 @@ GPU_SCALE = Scale("7b-width", 32_000, 6_400, 8, 2, 128, BATCHINGS, 3)
 SMOKE_SCALE = Scale("tiny", 300, 128, 3, 1, 16, (BATCHINGS[0], BATCHINGS[2]), 0)  # padded 4, packed 16 on sdpa
 
 
-def gpu_peak() -> memory.GPU | None:
+def gpu_peak() -> GPU | None:
     """The dense bf16 peak MFU is taken against: an H100's (989 TFLOP/s) on Hopper GPUs, None elsewhere."""
     if not torch.cuda.is_available():
         return None
     name = torch.cuda.get_device_name(0)
     if "H100" in name or "H200" in name:
-        return memory.GPUS["H100-80GB"]
-    return next((gpu for key, gpu in memory.GPUS.items() if key.split("-")[0] in name), None)
+        return GPUS["H100-80GB"]
+    return next((gpu for key, gpu in GPUS.items() if key.split("-")[0] in name), None)
 
 
 # ----------------------------------------------------------------------------------------------- correctness
@@ -149,7 +153,7 @@ def steady(log: list[dict], warmup_steps: int) -> dict:
             "steps_timed": len(kept), "final_loss": log[-1]["loss"]}
 
 
-def throughput(scale: Scale, work: Path, peak: memory.GPU | None) -> list[dict]:
+def throughput(scale: Scale, work: Path, peak: GPU | None) -> list[dict]:
     """Each batching through the training entry point under torchrun; a failing one records its error."""
     rows = []
     for batching in scale.batchings:
@@ -173,7 +177,7 @@ def throughput(scale: Scale, work: Path, peak: memory.GPU | None) -> list[dict]:
         row |= {"parameters": run["parameters"],
                 "mean_example_tokens": round(sft.SFTReport(**run["examples"]).mean_tokens, 1),
                 "precision": run["precision"], "fsdp_units": run["fsdp_units"], "device": run["machine"]["device"],
-                "mfu": round(memory.mfu(run["parameters"], row["tokens_per_s"], peak), 4) if peak else None}
+                "mfu": round(mfu(run["parameters"], row["tokens_per_s"], peak), 4) if peak else None}
         print(f"  {row['tokens_per_s']:,.0f} useful tok/s, pad share {row['pad_share']:.0%}, MFU {row['mfu']}",
               flush=True)
         rows.append(row)
@@ -191,16 +195,16 @@ def projection(rows: list[dict], dollars_per_gpu_hour: float) -> dict:
     if not measured:
         return {}
     tokens = ALPACA_RECORDS * 3 * measured[0]["mean_example_tokens"]
-    h100, a100, params = memory.GPUS["H100-80GB"], memory.GPUS["A100-80GB"], memory.LLAMA_7B.parameters
+    h100, a100, params = GPUS["H100-80GB"], GPUS["A100-80GB"], LLAMA_7B.parameters
     runs = []
     for row in measured:
-        rate = memory.throughput_from_mfu(params, row["mfu"], h100)
-        cost = memory.training_cost(tokens, rate, 1, dollars_per_gpu_hour)
+        rate = throughput_from_mfu(params, row["mfu"], h100)
+        cost = training_cost(tokens, rate, 1, dollars_per_gpu_hour)
         runs.append({"batching": row["name"], "mfu": row["mfu"], "h100_hours": round(cost.gpu_hours, 1),
                      "dollars": round(cost.dollars), "hours_on_8": round(cost.gpu_hours / 8, 2)})
     return {"tokens": round(tokens), "parameters": params, "dollars_per_gpu_hour": dollars_per_gpu_hour,
             "runs": runs, "alpaca": {"a100_hours": ALPACA_HOURS * ALPACA_GPUS,
-                                     "implied_mfu": round(memory.implied_mfu(params, tokens, ALPACA_HOURS, a100,
+                                     "implied_mfu": round(implied_mfu(params, tokens, ALPACA_HOURS, a100,
                                                                              ALPACA_GPUS), 4)}}
 
 
@@ -223,7 +227,7 @@ def trainer_recipe(scale: Scale, work: Path) -> dict:
 
 def memory_check() -> list[dict]:
     """Predicted against measured peak GPU memory on each of ``memory.GPU_CHECKS``."""
-    return [m.to_dict() for m in memory.check_on_cuda()]
+    return [m.to_dict() for m in check_on_cuda()]
 
 
 # ------------------------------------------------------------------------------------------------------ main

@@ -2,9 +2,9 @@
 
     python benchmarks/memory_cpu.py
 
-Each configuration of ``alpaca_lessons.training.memory.CPU_CHECKS`` trains for two steps in a fresh float32 process;
-its peak resident memory above a warmed-up baseline is compared with ``estimate(...).peak`` (the method is
-in ``measure_peak_cpu``'s docstring). Lesson 06 reads the committed result.
+Each configuration of ``alpaca_lessons.training.memory.measure.CPU_CHECKS`` trains for two steps in a fresh
+float32 process; its peak resident memory above a warmed-up baseline is compared with ``estimate(...).peak``
+(the method is in ``measure_peak_cpu``'s docstring). Lesson 06 reads the committed result.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from alpaca_lessons.common.results import write_result
-from alpaca_lessons.training.memory import check_on_cpu
+from alpaca_lessons.training.memory.measure import check_on_cpu
 
 OUT = Path(__file__).resolve().parent / "results" / "memory_cpu.json"
 METHOD = ("resident-set high-water mark (VmHWM, reset through /proc/self/clear_refs after a warm-up) of a fresh "

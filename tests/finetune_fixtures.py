@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
-from alpaca_lessons.data import Record
+from alpaca_lessons.data import Record, write_records
 from alpaca_lessons.models.modeling import alpaca_texts, train_tokenizer
+from alpaca_lessons.training.train import TrainConfig, weight_differences
 
 WORDS = ["apple", "river", "cloud", "stone", "music", "garden", "window", "candle", "forest", "bridge"]
 
@@ -56,3 +58,39 @@ def one_thread():
 def subprocess_env(root: Path) -> dict[str, str]:
     """Environment for a training subprocess: this checkout first on the path, one thread per process."""
     return os.environ | {"PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_data_file(tmp_path_factory) -> Path:
+    """64 tiny records written as an Alpaca-format JSON file (a test module's ``data_file`` fixture)."""
+    return write_records(tiny_records(64), tmp_path_factory.mktemp("data") / "tiny.json")
+
+
+def tiny_config(data_file: Path, output_dir: Path, **overrides) -> TrainConfig:
+    """The tiny preset's run: a few seconds on one CPU thread."""
+    # small for testing efficiency: 0.1M parameters, 16 examples a step, a learning rate a tiny model needs
+    settings = {"model": "tiny", "data": str(data_file), "output_dir": str(output_dir), "vocab_size": 300,
+                "effective_batch_size": 16, "micro_batch_size": 4, "learning_rate": 1e-3, "max_steps": 4,
+                "progress": False} | overrides
+    return TrainConfig(**settings)
+
+
+def as_args(cfg: TrainConfig) -> list[str]:
+    """Command-line options for ``cfg``, written out by hand (not by the code under test)."""
+    args = []
+    for key in ("model", "data", "output_dir", "vocab_size", "effective_batch_size", "micro_batch_size",
+                "learning_rate", "max_steps", "save_steps", "collation"):
+        args += ["--" + key.replace("_", "-"), str(getattr(cfg, key))]
+    return args + ["--no-progress"]
+
+
+def weights(folder: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a saved model folder."""
+    return load_file(folder / "model.safetensors")
+
+
+def max_difference(folder_a: Path, folder_b: Path) -> float:
+    """The largest absolute difference between two saved models' tensors."""
+    return max(weight_differences(folder_a, folder_b).values())

@@ -9,7 +9,10 @@ import matplotlib
 import pytest
 import torch
 
-from alpaca_lessons.training import gpu_benchmark, memory
+from alpaca_lessons.models.shapes import LLAMA_7B
+from alpaca_lessons.training import gpu_benchmark
+from alpaca_lessons.training.memory.estimate import GIB
+from alpaca_lessons.training.memory.measure import GPU_CHECKS, Measurement
 
 matplotlib.use("Agg")
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_finetune.py"
@@ -72,13 +75,13 @@ def test_the_projection_scales_measured_mfu_to_llama_7b_and_alpacas_own_run(scri
             {"name": "padded", "mfu": 0.025, "mean_example_tokens": 140.0}, {"name": "failed", "error": "x"}]
     found = script.projection(rows, dollars_per_gpu_hour=2.0)
     tokens = 52_002 * 3 * 140.0
-    seconds = 6 * memory.LLAMA_7B.parameters * tokens / (0.4 * 989e12)
+    seconds = 6 * LLAMA_7B.parameters * tokens / (0.4 * 989e12)
     assert found["tokens"] == round(tokens)
     assert found["runs"][0]["h100_hours"] == pytest.approx(seconds / 3600, abs=0.05)
     assert found["runs"][0]["dollars"] == round(seconds / 3600 * 2.0)
     assert found["runs"][1]["h100_hours"] == pytest.approx(seconds * 16 / 3600, abs=0.05)  # 16x lower MFU
     # Alpaca's 3 hours on 8 A100s at 312 TFLOP/s each
-    assert found["alpaca"]["implied_mfu"] == pytest.approx(6 * memory.LLAMA_7B.parameters * tokens /
+    assert found["alpaca"]["implied_mfu"] == pytest.approx(6 * LLAMA_7B.parameters * tokens /
                                                            (3 * 3600 * 8 * 312e12), abs=1e-4)
     lines = gpu_benchmark.projection_rows({"parts": {"projection": {"result": found}}})
     assert "Alpaca: 3 h on 8 A100s = 24 A100-hours" in lines[-1]
@@ -108,8 +111,8 @@ def test_merging_a_part_keeps_the_others(script, tmp_path):
 def test_the_memory_table_and_figure_show_estimate_against_measured():
     from alpaca_lessons.common.results import provenance
 
-    setup = memory.GPU_CHECKS["bf16 autocast, 16 x 512 tokens"]
-    check = memory.Measurement("bf16 autocast, 16 x 512 tokens", setup, 2 * memory.GIB, 2.1 * memory.GIB)
+    setup = GPU_CHECKS["bf16 autocast, 16 x 512 tokens"]
+    check = Measurement("bf16 autocast, 16 x 512 tokens", setup, 2 * GIB, 2.1 * GIB)
     results = {"parts": {"memory": {"made": provenance("test", ("torch",), device="GPU X"),
                                     "result": [check.to_dict()]}}}
     rows = gpu_benchmark.memory_rows(results)

@@ -1,43 +1,40 @@
-"""``alpaca-lessons memory``: the memory a fine-tuning setup needs per GPU, and whether it fits."""
+"""``alpaca-lessons memory``: the memory a fine-tuning setup needs per GPU, and whether it fits.
+
+The setup's options are the fields of ``memory.estimate.Setup`` (their defaults are Alpaca's 7B recipe).
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from alpaca_lessons.training.memory import GPUS, LLAMA_7B, ModelShape, Setup, estimate, smallest_fit
+from alpaca_lessons.common.options import add_options, from_options
+from alpaca_lessons.models.shapes import PRESETS, ModelShape
+from alpaca_lessons.training.memory.estimate import GPUS, Setup, estimate, smallest_fit
 
-SHAPES = {"llama-7b": LLAMA_7B}
+SETUP_OPTIONS = ("micro_batch", "seq_len", "gpus", "precision", "attention", "activation_checkpointing",
+                 "cpu_offload", "lora_r")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``memory`` and its options (Alpaca's 7B recipe by default)."""
     parser = subparsers.add_parser("memory", help="estimate fine-tuning memory per GPU and whether it fits")
     parser.add_argument("--model", default="llama-7b",
-                        help="llama-7b, or a shape vocab,hidden,intermediate,layers,heads (e.g. 4096,192,512,4,6)")
+                        help=f"a preset ({', '.join(PRESETS)}), or a shape vocab,hidden,intermediate,layers,heads "
+                             "(e.g. 4096,192,512,4,6)")
     parser.add_argument("--gpu", default="A100-80GB", choices=sorted(GPUS))
-    parser.add_argument("--gpus", type=int, default=1, help="GPUs; more than one means FSDP full sharding")
-    parser.add_argument("--micro-batch", type=int, default=4)
-    parser.add_argument("--seq-len", type=int, default=512)
-    parser.add_argument("--precision", default="bf16", choices=["bf16", "fp32"])
-    parser.add_argument("--attention", default="sdpa", choices=["sdpa", "eager", "eager-2023"])
-    parser.add_argument("--activation-checkpointing", action="store_true")
-    parser.add_argument("--cpu-offload", action="store_true")
-    parser.add_argument("--lora-r", type=int, default=0, help="LoRA rank (0: full fine-tuning)")
+    add_options(parser, Setup, only=SETUP_OPTIONS)
     parser.set_defaults(func=_run)
 
 
 def _shape(text: str) -> ModelShape:
-    if text in SHAPES:
-        return SHAPES[text]
+    if text in PRESETS:
+        return PRESETS[text]
     vocab, hidden, intermediate, layers, heads = (int(x) for x in text.split(","))
     return ModelShape(vocab, hidden, intermediate, layers, heads)
 
 
 def _run(args: argparse.Namespace) -> int:
-    setup = Setup(_shape(args.model), micro_batch=args.micro_batch, seq_len=args.seq_len, gpus=args.gpus,
-                  sharded=args.gpus > 1, precision=args.precision, attention=args.attention,
-                  activation_checkpointing=args.activation_checkpointing, cpu_offload=args.cpu_offload,
-                  lora_r=args.lora_r)
+    setup = from_options(Setup, args, shape=_shape(args.model), sharded=args.gpus > 1)
     result, gpu = estimate(setup), GPUS[args.gpu]
     print(f"{result.parameters:,} parameters, {result.trainable:,} trainable; per GPU:")
     for part, gib in result.rows():

@@ -10,7 +10,7 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``train``; its options are parsed by ``alpaca_lessons.training.train``."""
+    """Add ``train``; its options are parsed by ``alpaca_lessons.training.train.launch``."""
     parser = subparsers.add_parser("train", add_help=False, prefix_chars="\0",
                                    help="fine-tune with Alpaca's recipe: FSDP under torchrun, LoRA, checkpoints "
                                         "(alpaca-lessons train --help)")
@@ -19,6 +19,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from alpaca_lessons.training.train import main
+    from alpaca_lessons.training.train.launch import main
 
     return main(args.options, prog="alpaca-lessons train")

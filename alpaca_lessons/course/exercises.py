@@ -154,7 +154,8 @@ def _placeholder_inputs() -> int:
 
 
 def _bytes_per_parameter() -> float:
-    from alpaca_lessons.training.memory import LLAMA_7B, Setup, estimate
+    from alpaca_lessons.models.shapes import LLAMA_7B
+    from alpaca_lessons.training.memory.estimate import Setup, estimate
 
     full = estimate(Setup(LLAMA_7B))
     return (full.weights + full.gradients + full.optimizer) / full.parameters
@@ -167,13 +168,15 @@ def _accumulation_on_8() -> int:
 
 
 def _fewest_a100_40() -> int | None:
-    from alpaca_lessons.training.memory import GPUS, LLAMA_7B, Setup, smallest_fit
+    from alpaca_lessons.models.shapes import LLAMA_7B
+    from alpaca_lessons.training.memory.estimate import GPUS, Setup, smallest_fit
 
     return smallest_fit(Setup(LLAMA_7B), GPUS["A100-40GB"])
 
 
 def _lora_7b() -> int:
-    from alpaca_lessons.training.memory import LLAMA_7B, lora_parameters
+    from alpaca_lessons.models.shapes import LLAMA_7B
+    from alpaca_lessons.training.memory.estimate import lora_parameters
 
     return lora_parameters(LLAMA_7B, 8, ("q_proj", "v_proj"))
 

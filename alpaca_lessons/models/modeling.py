@@ -20,37 +20,18 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, PreTr
 from alpaca_lessons.common.paths import course_data_dir
 from alpaca_lessons.data import Record
 from alpaca_lessons.generation.prompts import training_prompt
+from alpaca_lessons.models.shapes import PRESETS
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 ALPACA_PAD = "[PAD]"  # the token Alpaca's train.py adds to LLaMA's tokenizer, which has none
 
-# Sizes of LLaMA-architecture models built from scratch. Heads of 16-32 dimensions, as in small LLaMAs.
-PRESETS: dict[str, dict[str, int]] = {
-    # small for testing efficiency: ~0.3M parameters with a 1K vocabulary, 20 steps take about a second
-    "tiny": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4},
-    # the course's model: ~2.6M parameters with a 4K vocabulary; trains on this CPU in minutes and is
-    # about 5 MB in bfloat16, small enough to commit
-    "course": {"hidden_size": 192, "intermediate_size": 512, "num_hidden_layers": 4, "num_attention_heads": 6},
-    # LLaMA-7B's shape, for the memory calculator and GPU runs (never built on a CPU)
-    "llama-7b": {"hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
-                 "num_attention_heads": 32},
-    # LLaMA-7B's width with 8 of its 32 layers (1.88B parameters with a 32K vocabulary): every matrix
-    # multiply is the size of 7B's, so a GPU's throughput and utilisation on it carry over to 7B
-    "7b-width": {"hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 8,
-                 "num_attention_heads": 32},
-}
-UNTIED_PRESETS = ("llama-7b", "7b-width")  # as LLaMA: separate input and output embeddings
-
 
 def llama_config(preset: str, vocab_size: int, *, max_position_embeddings: int = 512, **overrides) -> LlamaConfig:
-    """A ``LlamaConfig`` of a preset size; embeddings are tied below 7B's width to halve the embedding memory."""
+    """A ``LlamaConfig`` of a preset size (``shapes.PRESETS``) for a tokenizer of ``vocab_size`` tokens."""
     if preset not in PRESETS:
         raise ValueError(f"unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")
-    sizes = PRESETS[preset]
-    settings = {"vocab_size": vocab_size, "max_position_embeddings": max_position_embeddings,
-                "num_key_value_heads": sizes["num_attention_heads"],
-                "tie_word_embeddings": preset not in UNTIED_PRESETS, "bos_token_id": 1, "eos_token_id": 2,
-                "pad_token_id": 0, **sizes, **overrides}
+    settings = {"vocab_size": vocab_size, "max_position_embeddings": max_position_embeddings, "bos_token_id": 1,
+                "eos_token_id": 2, "pad_token_id": 0, **PRESETS[preset].config_sizes(), **overrides}
     return LlamaConfig(**settings)
 
 

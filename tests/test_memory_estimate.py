@@ -1,5 +1,5 @@
-"""memory: parameter counts, activation bytes tensor by tensor, the OOMs users reported, cost, and the
-estimate against peak memory measured on this CPU."""
+"""memory/estimate: activation bytes tensor by tensor, LoRA counts, the bytes per parameter, the OOMs
+users reported, and the exercises built on it."""
 
 from dataclasses import replace
 
@@ -7,39 +7,18 @@ import pytest
 import torch
 from finetune_fixtures import one_thread  # noqa: F401 (an autouse fixture)
 
-from alpaca_lessons.models.modeling import build_model, count_parameters, llama_config
-from alpaca_lessons.training.memory import (
-    CPU_CHECKS,
-    GIB,
-    GPU_CHECKS,
+from alpaca_lessons.models.modeling import build_model, count_parameters
+from alpaca_lessons.models.shapes import LLAMA_7B, ModelShape
+from alpaca_lessons.training.memory.estimate import (
     GPUS,
-    LLAMA_7B,
-    Measurement,
-    ModelShape,
     Setup,
     activation_bytes_per_token,
-    check_on_cpu,
-    check_on_cuda,
     estimate,
-    implied_mfu,
     lora_parameters,
-    measure_peak_cpu,
-    mfu,
     smallest_fit,
-    throughput_from_mfu,
-    training_cost,
 )
 
 SMALL = ModelShape(512, 64, 172, 2, 4, tied=True)  # small for testing efficiency
-
-
-def test_parameter_counts_match_real_models():
-    assert LLAMA_7B.parameters == 6_738_415_616  # LLaMA-7B's published count
-    for preset, vocab in (("tiny", 300), ("course", 4096)):
-        model = build_model(llama_config(preset, vocab))
-        assert ModelShape.from_config(model.config).parameters == count_parameters(model)[0]
-    gqa = ModelShape(1000, 64, 128, 2, 8, num_kv_heads=2)
-    assert gqa.parameters == count_parameters(build_model(gqa.to_config()))[0]
 
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
@@ -69,6 +48,7 @@ def test_activation_bytes_equal_what_a_layer_saves_for_backward(attention, preci
     assert per_token == activation_bytes_per_token(SMALL, precision.split()[0], attention, 32, autocast)
 
 
+
 @pytest.mark.filterwarnings("ignore:.*is_gradient_checkpointing:FutureWarning")  # peft 0.21 on transformers 5.23
 def test_lora_parameter_count_matches_peft():
     from peft import LoraConfig, get_peft_model
@@ -76,6 +56,7 @@ def test_lora_parameter_count_matches_peft():
     model = get_peft_model(build_model(SMALL.to_config()), LoraConfig(r=8, target_modules=["q_proj", "v_proj"]))
     assert lora_parameters(SMALL, 8, ("q_proj", "v_proj")) == count_parameters(model)[1] == 2 * 2 * 8 * (64 + 64)
     assert lora_parameters(LLAMA_7B, 8, ("q_proj", "v_proj")) == 4_194_304  # alpaca-lora's 0.06%
+
 
 
 def test_full_fine_tuning_keeps_16_bytes_per_parameter_divided_by_fsdp():
@@ -86,6 +67,7 @@ def test_full_fine_tuning_keeps_16_bytes_per_parameter_divided_by_fsdp():
     # each GPU still runs its own micro-batch: sharding over 8 divides no activation
     assert eight.activations == estimate(Setup(LLAMA_7B, gpus=1, sharded=True)).activations
     assert one.activations > eight.activations  # autocast's float32 residual stream and per-projection casts
+
 
 
 def test_the_ooms_users_reported_and_the_setups_that_worked():
@@ -104,51 +86,13 @@ def test_the_ooms_users_reported_and_the_setups_that_worked():
     assert smallest_fit(Setup(LLAMA_7B), a100_80) == 2
 
 
+
 def test_checkpointing_and_lora_save_memory():
     base = Setup(LLAMA_7B, gpus=8, sharded=True)
     assert estimate(replace(base, activation_checkpointing=True)).activations < estimate(base).activations / 10
     lora = estimate(Setup(LLAMA_7B, lora_r=8, lora_base_bytes=1))
     assert lora.optimizer == 8 * lora.trainable and lora.peak < estimate(Setup(LLAMA_7B)).peak / 5
 
-
-def test_cost_and_utilisation():
-    cost = training_cost(tokens=36e6, tokens_per_second=2000, gpus=8, dollars_per_gpu_hour=2.0)
-    assert (cost.hours, cost.gpu_hours, cost.dollars) == (5.0, 40.0, 80.0)
-    rate = throughput_from_mfu(LLAMA_7B.parameters, 0.5, GPUS["H100-80GB"])
-    assert rate == pytest.approx(0.5 * 989e12 / (6 * LLAMA_7B.parameters))
-    hours = 1e6 / rate / 3600
-    assert implied_mfu(LLAMA_7B.parameters, 1e6, hours, GPUS["H100-80GB"], 1) == pytest.approx(0.5)
-
-
-def test_the_command_line_answers_alpacas_question(capsys):
-    from alpaca_lessons import cli
-
-    assert cli.main(["memory", "--gpus", "8", "--gpu", "A100-40GB"]) == 0
-    printed = capsys.readouterr().out
-    assert "6,738,415,616 parameters" in printed and "fits on 8 x A100 40GB" in printed
-    cli.main(["memory", "--gpu", "A10-24GB", "--micro-batch", "1"])
-    assert "does NOT fit on 1 x A10 24GB" in capsys.readouterr().out
-
-
-@pytest.mark.slow
-def test_estimates_are_within_15_percent_of_peaks_measured_on_this_cpu():
-    names = [n for n in CPU_CHECKS if n.startswith(("activations", "activation checkpointing", "logits"))]
-    results = check_on_cpu(names)
-    assert len(results) == 3
-    autocast = replace(CPU_CHECKS["activations (4M params, 4 x 512 tokens)"], precision="bf16")
-    results.append(Measurement("bf16 autocast", autocast, estimate(autocast).peak, measure_peak_cpu(autocast)))
-    for result in results:
-        assert result.measured > 100 * 2**20  # large enough that the method's noise (a few MiB) does not matter
-        assert abs(result.error) < 0.15, result.to_dict()
-
-
-def test_every_reported_outcome_is_predicted():
-    from alpaca_lessons.training.memory import REPORTED
-
-    assert len(REPORTED) == 7 and {r.outcome for r in REPORTED} == {"worked", "out of memory"}
-    for case in REPORTED:
-        assert case.predicted == case.outcome, case.label
-        assert sum(case.estimate.at_peak().values()) == pytest.approx(case.estimate.peak / 2**30)
 
 
 def test_memory_figure_and_exercises(tmp_path, monkeypatch):
@@ -167,24 +111,3 @@ def test_memory_figure_and_exercises(tmp_path, monkeypatch):
                                                   "06.lora_7b")}
     assert answers == {"06.bytes_per_param": 16, "06.accumulation": 4, "06.fewest_a100_40": 4,
                        "06.lora_7b": 4_194_304}
-
-
-def test_mfu_reproduces_the_reference_h100_numbers_and_the_gpu_checks_stress_different_terms():
-    wide = ModelShape(32000, 4096, 11008, 8, 32)  # the 7b-width preset: 1.88B parameters
-    assert wide.parameters == pytest.approx(1.88e9, rel=0.01)
-    # ENVIRONMENT.md's H100 reference: 37,200 useful tokens/s on that model is 42.5% MFU
-    assert mfu(wide.parameters, 37_200, GPUS["H100-80GB"]) == pytest.approx(0.425, abs=0.002)
-    estimates = {name: estimate(setup) for name, setup in GPU_CHECKS.items()}
-    assert len(estimates) >= 3 and all(e.peak < 40 * GIB for e in estimates.values())  # each fits an 80GB card
-    by_moment = {name: e.step_peak > e.forward_backward_peak for name, e in estimates.items()}
-    assert by_moment["fp32, 4 x 512 tokens (the optimizer step is the peak)"] and sum(by_moment.values()) == 1
-    sixteen = estimates["bf16 autocast, 16 x 512 tokens"]
-    assert estimates["bf16, activation checkpointing, 16 x 512 tokens"].activations < sixteen.activations / 5
-    assert estimates["bf16, eager attention, 16 x 512 tokens"].activations > sixteen.activations * 1.4
-
-
-@pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_estimates_hold_on_a_gpu_within_15_percent():  # run by the GPU issue
-    for measurement in check_on_cuda():
-        assert abs(measurement.error) < 0.15, measurement.to_dict()

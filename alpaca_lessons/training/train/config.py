@@ -1,0 +1,140 @@
+"""What a run depends on: ``TrainConfig`` (Alpaca's recipe by default), the precision, the accumulation and the
+step plan.
+
+The defaults are Alpaca's: effective batch 128 examples (micro-batch x accumulation x processes), learning
+rate 2e-5, 3 epochs, cosine schedule with 3% warmup, no weight decay, AdamW (betas 0.9/0.999, as the
+Trainer), gradient clipping at 1.0 (the Trainer's default, which Alpaca kept), max length 512, bfloat16
+where the hardware supports it (CUDA GPUs with bf16), float32 elsewhere.
+
+Every optimizer step sees ``effective_batch_size`` examples of a seeded per-epoch shuffle; the last
+incomplete step of an epoch is dropped (at most 127 examples, different ones each epoch) so that every
+process runs the same number of micro-batches, which FSDP's collectives require.
+
+Each field's ``help`` is its command-line option's (``common.options`` derives the flags from the fields).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from alpaca_lessons.models.shapes import PRESETS
+from alpaca_lessons.training import sft
+from alpaca_lessons.training.lora import LORA_ALPHA, LORA_DROPOUT, LORA_R, LORA_TARGETS
+
+_BUILT = ", ".join(name for name in PRESETS if name != "llama-7b")
+
+
+def _help(default, text: str):
+    """A field with a default and the help of its command-line option."""
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run depends on; the defaults are Alpaca's recipe."""
+
+    model: str = _help("course", f"a preset built from scratch ({_BUILT}) or a local Hugging Face model folder")
+    data: str = _help("alpaca_data", "registry name or path of Alpaca-format records (JSON or JSONL)")
+    output_dir: str = "work/train"
+    limit: int | None = _help(None, "use this many records of a seeded shuffle (default: all)")
+    vocab_size: int = _help(4096, "tokenizer trained for a preset model: 4K byte-level BPE suits 52K English "
+                                  "examples")
+    effective_batch_size: int = _help(128, "examples per optimizer step (Alpaca: 4 per GPU x 8 accumulation x 4 "
+                                           "GPUs)")
+    micro_batch_size: int = 4
+    learning_rate: float = 2e-5
+    epochs: float = 3.0
+    max_steps: int | None = _help(None, "overrides --epochs")
+    warmup_ratio: float = 0.03
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    max_length: int = sft.MAX_LENGTH
+    collation: str = _help("padded", "padded (the original recipe) or packed (one row per micro-batch, "
+                                     "per-example attention)")
+    attention: str = _help("sdpa", "the attention kernel: sdpa, flex_attention (packed rows on GPUs) or eager")
+    precision: str = _help("auto", "auto (bf16 on capable GPUs, else fp32), bf16 or fp32")
+    activation_checkpointing: bool = False
+    cpu_offload: bool = _help(False, "FSDP's CPUOffloadPolicy: params, grads and optimizer states in CPU memory")
+    seed: int = _help(42, "the Trainer's default seed, which Alpaca kept")
+    save_steps: int = _help(0, "checkpoint every N optimizer steps to resume from (0: none)")
+    save_total_limit: int = 1
+    resume: bool = True
+    log_steps: int = 1
+    save_dtype: str = _help("float32", "dtype of the final exported model (checkpoints are always float32)")
+    export: bool = _help(True, "write the final model (benchmark runs that only time steps skip it)")
+    lora: bool = False
+    lora_r: int = LORA_R
+    lora_alpha: int = LORA_ALPHA
+    lora_dropout: float = LORA_DROPOUT
+    lora_targets: tuple[str, ...] = _help(LORA_TARGETS, "comma-separated module names")
+    backend: str = _help("fsdp2", "fsdp2 (this loop, CPU or GPU) or hf-trainer (Alpaca's Trainer + FSDP, GPUs "
+                                  "only)")
+    progress: bool = True
+    command: list[str] = field(default_factory=list)  # the command line, recorded in run.json
+
+    @property
+    def is_preset(self) -> bool:
+        """Whether ``model`` names a size to build from scratch rather than a folder to load."""
+        return self.model in PRESETS
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+    """The compute dtype: bfloat16 on GPUs that support it ("auto"), else float32.
+
+    CPUs run bfloat16 matmuls slower than float32 unless they have AMX, and float32 keeps CPU runs exact
+    enough to compare a sharded run with a single-process one.
+    """
+    if precision == "fp32":
+        return torch.float32
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision != "auto":
+        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+    bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    return torch.bfloat16 if bf16 else torch.float32
+
+
+def accumulation_steps(cfg: TrainConfig, world_size: int) -> int:
+    """Micro-batches per process per optimizer step: effective batch / (micro-batch x processes)."""
+    per_step = cfg.micro_batch_size * world_size
+    if cfg.effective_batch_size % per_step:
+        raise ValueError(f"effective batch {cfg.effective_batch_size} is not a multiple of micro-batch "
+                         f"{cfg.micro_batch_size} x {world_size} processes")
+    return cfg.effective_batch_size // per_step
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Which examples each optimizer step trains on: a seeded shuffle per epoch, incomplete steps dropped."""
+
+    num_examples: int
+    batch_size: int
+    seed: int
+    total_steps: int
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Complete optimizer steps in one pass over the examples."""
+        return self.num_examples // self.batch_size
+
+    def step_indices(self, step: int) -> list[int]:
+        """Example indices of optimizer step ``step`` (0-based), over all processes."""
+        epoch, i = divmod(step, self.steps_per_epoch)
+        order = torch.randperm(self.num_examples, generator=torch.Generator().manual_seed(self.seed + epoch))
+        return order[i * self.batch_size:(i + 1) * self.batch_size].tolist()
+
+    def epoch(self, step: int) -> float:
+        """Epochs completed after ``step`` steps."""
+        return step / self.steps_per_epoch
+
+
+def make_schedule(cfg: TrainConfig, num_examples: int) -> Schedule:
+    """The run's step plan: ``max_steps`` if given, else ``epochs`` passes (a fraction is allowed)."""
+    steps_per_epoch = num_examples // cfg.effective_batch_size
+    if steps_per_epoch == 0:
+        raise ValueError(f"{num_examples} examples do not fill one step of {cfg.effective_batch_size}")
+    total = cfg.max_steps if cfg.max_steps is not None else math.ceil(cfg.epochs * steps_per_epoch)
+    return Schedule(num_examples, cfg.effective_batch_size, cfg.seed, total)
