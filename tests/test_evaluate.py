@@ -8,9 +8,9 @@ import math
 import openai
 import pytest
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.stats import cohen_kappa, sign_test, wilson_interval
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.data import DataError
 from alpaca_lessons.evaluation import pairs as ev
 from alpaca_lessons.generation.teacher import TeacherServer
 from alpaca_lessons.generation.teacher.rule import RuleModel, length_judge

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from alpaca_lessons.data.registry import DataError
+from alpaca_lessons.common.errors import DataError
 
 
 class AppendOnlyStore:

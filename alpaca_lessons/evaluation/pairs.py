@@ -26,9 +26,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.stats import cohen_kappa, sign_test, wilson_interval
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.data import DataError, Record, Row, locate, read_rows
+from alpaca_lessons.data import Record, Row, locate, read_rows
 
 FIRST, SECOND, TIE = 1, 2, 0
 GPT4_ANNOTATIONS = "alpaca_eval/gpt4_annotations"

@@ -29,13 +29,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.data import DataError, SeedTask
+from alpaca_lessons.data import SeedTask
 from alpaca_lessons.generation.accounting import PRICES, Accounting, Prices
 from alpaca_lessons.generation.novelty import NoveltyFilter
 from alpaca_lessons.generation.profiles import Profile, get_profile
 from alpaca_lessons.generation.prompts import count_tokens, encode_request, sample_examples
-from alpaca_lessons.generation.screening import judge_reply
+from alpaca_lessons.generation.screening import Screening, screen_reply
 from alpaca_lessons.generation.teacher import Reply, Sampling, Teacher, TeacherError, run_sync
 
 ALPACA_STOP = ("\n20", "20.", "20.")  # Alpaca's stop sequences, the duplicate included
@@ -335,14 +336,14 @@ class _Run:
                 for j, choice in enumerate(choices):
                     account.replies += 1
                     account.finish_reasons[choice.finish_reason] += 1
-                    for verdict in judge_reply(choice.text, choice.finish_reason, first, self.profile.rules,
-                                               self.novelty):
+                    for screening in screen_reply(choice.text, choice.finish_reason, first, self.profile.rules,
+                                                  self.novelty):
                         account.blocks += 1
-                        account.parsed += verdict.task is not None
-                        if verdict.kept:
-                            kept.append(_task_record(verdict, index, p, j, ids[p]))
+                        account.parsed += screening.task is not None
+                        if screening.kept:
+                            kept.append(_task_record(screening, index, p, j, ids[p]))
                         else:
-                            account.rejections[verdict.rejection.reason] += 1
+                            account.rejections[screening.rejection.reason] += 1
             account.kept = len(kept)
             line = {"request": index, "status": "ok", "seed_tasks": ids, "max_tokens": reply.max_tokens,
                     "accounting": account.to_dict(), "kept": kept}
@@ -354,12 +355,12 @@ class _Run:
         self.idle = 0 if kept else self.idle + 1
 
 
-def _task_record(verdict, index: int, prompt: int, choice: int, seed_ids: list[str]) -> dict[str, Any]:
+def _task_record(screening: Screening, index: int, prompt: int, choice: int, seed_ids: list[str]) -> dict[str, Any]:
     """A kept task as Alpaca saved it (its fields, most similar pool instructions and mean similarity to the
     pool), plus where it came from."""
-    mean = verdict.novelty.mean_score
-    return {**verdict.task.to_dict(),
-            "most_similar_instructions": dict(verdict.novelty.most_similar),
+    mean = screening.novelty.mean_score
+    return {**screening.task.to_dict(),
+            "most_similar_instructions": dict(screening.novelty.most_similar),
             **({"avg_similarity_score": mean} if mean is not None else {}),
-            "max_similarity": verdict.novelty.max_score,
-            "request": index, "prompt": prompt, "choice": choice, "number": verdict.number, "seed_tasks": seed_ids}
+            "max_similarity": screening.novelty.max_score,
+            "request": index, "prompt": prompt, "choice": choice, "number": screening.number, "seed_tasks": seed_ids}
