@@ -1,4 +1,4 @@
-"""cli/options: argparse flags derived from a config dataclass's fields, and back."""
+"""common/options: argparse flags derived from a config dataclass's fields, and back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal
 
 import pytest
 
-from alpaca_lessons.cli.options import add_options, command_line, flag, from_options
+from alpaca_lessons.common.options import add_options, command_line, flag, from_options
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 A config dataclass (``TrainConfig``, memory's ``Setup``, ...) already says each setting's name, type and
 default. ``add_options`` turns its fields into ``argparse`` flags, ``from_options`` turns the parsed values
-back into an instance, and ``command_line`` writes an instance as the flags that reproduce it. Per field:
+back into an instance, and ``command_line`` writes an instance as the flags that reproduce it. It lives in
+``common`` rather than ``cli`` because a stage needs it too: ``python -m alpaca_lessons.training.train`` parses
+these flags, and ``run_torchrun`` writes them, and no stage may import ``cli``. Per field:
 
 * the flag is ``--`` and the name with ``-`` for ``_`` (``micro_batch_size`` -> ``--micro-batch-size``);
 * the type comes from the annotation: ``int``, ``float``, ``str``, ``X | None`` (parsed as ``X``),
