@@ -34,7 +34,7 @@ def test_plotting_functions_draw_in_the_course_style_without_leaking_it():
     with matplotlib.rc_context({"axes.spines.top": True, "axes.grid": False}):
         fig = plots.histograms({"a": [1, 2, 2, 3]}, bins=3)
         ax = fig.axes[0]
-        assert not ax.spines["top"].get_visible() and ax.xaxis._major_tick_kw.get("gridOn", False)
+        assert not ax.spines["top"].get_visible() and ax.xaxis.get_gridlines()[0].get_visible()
         assert matplotlib.rcParams["axes.spines.top"] is True  # the caller's setting is back
     plt.close(fig)
 

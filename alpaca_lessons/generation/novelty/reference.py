@@ -22,14 +22,15 @@ from alpaca_lessons.generation.novelty.index import f_measure
 
 def lcs_table_length(a: Sequence[Any], b: Sequence[Any]) -> int:
     """Length of the longest common subsequence of two sequences, from the full ``len(a) x len(b)`` table,
-    row by row (rouge-score's algorithm)."""
-    previous = [0] * (len(b) + 1)
-    for x in a:
-        row = [0]
-        for j, y in enumerate(b, start=1):
-            row.append(previous[j - 1] + 1 if x == y else max(previous[j], row[j - 1]))
-        previous = row
-    return previous[-1]
+    built cell by cell as rouge-score builds it (so the reference costs what Alpaca's filter cost)."""
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            if a[i - 1] == b[j - 1]:
+                table[i][j] = table[i - 1][j - 1] + 1
+            else:
+                table[i][j] = max(table[i - 1][j], table[i][j - 1])
+    return table[-1][-1]
 
 
 def rouge_l(a: Sequence[str], b: Sequence[str]) -> float:
