@@ -5,7 +5,7 @@
 as rouge-score (so the same cost, about 20 us a pair: 7.8 hours for Alpaca's 52K) and the same float
 operations, so its scores are float-equal to ``RougeScorer(["rougeL"]).score`` (a test pins them on real
 instructions). It is the ground truth the fast ``NoveltyFilter`` is tested and benchmarked against, and
-shares none of its LCS code.
+shares none of its LCS code (only rouge-score's F formula, ``index.f_measure``).
 """
 
 from __future__ import annotations
