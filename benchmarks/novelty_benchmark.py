@@ -23,15 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-from alpaca_lessons.common.plots import save_figure
+from alpaca_lessons.common.plots import novelty_benchmark_figure, save_figure
 from alpaca_lessons.common.results import provenance
 from alpaca_lessons.data import read_records, read_seed_tasks
-from alpaca_lessons.generation.novelty import (
-    NoveltyFilter,
-    NoveltyResult,
-    ReferenceNoveltyFilter,
-    plot_novelty_benchmark,
-)
+from alpaca_lessons.generation.novelty import NoveltyFilter, NoveltyResult, ReferenceNoveltyFilter
 
 RESULTS = Path(__file__).resolve().parent / "results" / "novelty.json"
 
@@ -118,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {args.out} and {save_figure(plot_novelty_benchmark(report), 'novelty_benchmark')}")
+    print(f"wrote {args.out} and {save_figure(novelty_benchmark_figure(report), 'novelty_benchmark')}")
     return 1 if mismatches else 0
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.data import DataError
 from alpaca_lessons.evaluation.blind import CHOICES, BlindItem, BlindSession, blind_items, read_judgments
 from alpaca_lessons.evaluation.pairs import Pair
 

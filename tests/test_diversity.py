@@ -100,7 +100,7 @@ def test_top_verbs_and_nouns_count_and_break_ties_alphabetically():
     tree = diversity.top_verb_nouns(pairs)
     assert tree[0] == ("write", [("poem", 3), ("essay", 2), ("story", 2), ("code", 1)])  # song, 5th, left out
     assert diversity.sunburst_coverage(tree, len(pairs)) == pytest.approx(18 / 30)
-    summary = diversity.summarize(pairs)
+    summary = diversity.summarize_verb_nouns(pairs)
     assert (summary.instructions, summary.with_verb, summary.with_verb_noun) == (30, 28, 19)
     assert (summary.distinct_verbs, summary.distinct_nouns, summary.distinct_pairs) == (3, 7, 7)
 

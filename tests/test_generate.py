@@ -7,9 +7,11 @@ from dataclasses import replace
 import pytest
 from teacher_helpers import needs_mirror, replay_model, replay_server, teacher
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.prices import DAVINCI_003, Prices
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.data import DataError, read_seed_tasks
+from alpaca_lessons.common.text import character_tokens
+from alpaca_lessons.data import read_seed_tasks
 from alpaca_lessons.generation import (
     ALPACA,
     BELLE,
@@ -17,12 +19,9 @@ from alpaca_lessons.generation import (
     GenerationConfig,
     build_requests,
     generate,
-    judge_reply,
     log_path,
-    near_duplicates,
 )
-from alpaca_lessons.generation.handwritten import CHINESE
-from alpaca_lessons.generation.novelty import NoveltyFilter, ReferenceNoveltyFilter, character_tokens, rouge_tokens
+from alpaca_lessons.generation.novelty import NoveltyFilter, ReferenceNoveltyFilter
 from alpaca_lessons.generation.rules import REASONS, TOO_SIMILAR
 from alpaca_lessons.generation.teacher import FaultPlan, Teacher
 
@@ -243,24 +242,6 @@ def test_the_belle_profile_runs_end_to_end_with_chinese_labels(tmp_path):
     closest, score = next(iter(task["most_similar_instructions"].items()))
     by_characters = NoveltyFilter([closest], tokenizer=character_tokens).check(task["instruction"]).max_score
     assert score == by_characters > 0
-
-
-def test_characters_deduplicate_chinese_and_rouge_tokens_cannot():
-    zh_pool = [t.instruction for t in read_seed_tasks("belle_seed_tasks")]
-    verdicts = {}
-    for tokenizer in (rouge_tokens, character_tokens):
-        pool = NoveltyFilter(zh_pool, tokenizer=tokenizer)
-        verdicts[tokenizer] = judge_reply(CHINESE.text, CHINESE.finish_reason, 4, BELLE.rules, pool)
-    near_copy = "请给出下面这个词语的同义词。"
-    by_rouge = next(v for v in verdicts[rouge_tokens] if v.task and v.task.instruction == near_copy)
-    by_chars = next(v for v in verdicts[character_tokens] if v.task and v.task.instruction == near_copy)
-    assert by_rouge.kept and by_rouge.novelty.max_score == 0.0
-    assert by_chars.rejection.reason == TOO_SIMILAR and by_chars.novelty.max_score > 0.7
-    # On the 175 Chinese seeds, rouge-score's tokens see only the ASCII fragments: its "duplicates" are false.
-    false_alarms = near_duplicates(zh_pool, rouge_tokens)
-    assert false_alarms and near_duplicates(zh_pool, character_tokens) == []
-    for text, result in false_alarms:
-        assert all(token.isascii() for token in rouge_tokens(text)) and result.max_score == 1.0
 
 
 def test_accounting_adds_up_and_round_trips():

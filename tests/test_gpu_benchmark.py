@@ -9,6 +9,7 @@ import matplotlib
 import pytest
 import torch
 
+from alpaca_lessons.common.plots import gpu_benchmark_figure
 from alpaca_lessons.models.shapes import LLAMA_7B
 from alpaca_lessons.training import gpu_benchmark
 from alpaca_lessons.training.memory.estimate import GIB
@@ -63,7 +64,7 @@ def test_the_lesson_tables_and_figure_read_the_results(smoke, tmp_path):
     assert len(rows) == 3 and rows[1].startswith("padded 4") and "  0%" in rows[2]
     assert len(gpu_benchmark.correctness_rows(smoke)) == 5  # header, float32 and bfloat16 on sdpa, 2 unmasked
     assert gpu_benchmark.memory_rows(smoke) == gpu_benchmark.memory_rows(smoke)[:1]  # memory not measured
-    fig = gpu_benchmark.plot_gpu_benchmark(smoke)
+    fig = gpu_benchmark_figure(gpu_benchmark.part(smoke, "throughput"), [])  # memory not measured
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["padded 4", "packed 16, sdpa"]
     path = tmp_path / "results.json"
     path.write_text(json.dumps(smoke))
@@ -119,5 +120,5 @@ def test_the_memory_table_and_figure_show_estimate_against_measured():
     assert rows[1].split() == ["bf16", "autocast,", "16", "x", "512", "tokens", "2.00", "G", "2.10", "G", "-4.8%"]
     assert gpu_benchmark.report(results)[0].startswith("Memory estimate vs measured peak (")
     assert "GPU X" in gpu_benchmark.report(results)[0]
-    fig = gpu_benchmark.plot_gpu_benchmark(results)
+    fig = gpu_benchmark_figure([], gpu_benchmark.part(results, "memory"))
     assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["bf16 autocast, 16 x 512 tokens"]

@@ -1,14 +1,10 @@
-"""Seed facts, exercises, widgets' static views, the environment report and the CLI."""
+"""Exercises, widgets' static views, the environment report and the CLI."""
 
 from __future__ import annotations
 
-import pytest
-
 from alpaca_lessons.cli import main
-from alpaca_lessons.common.plots import save_figure
 from alpaca_lessons.course import exercises
 from alpaca_lessons.data import Instance, SeedTask, read_seed_tasks
-from alpaca_lessons.data.seeds import characters, paired_by_name, summarize, words
 from alpaca_lessons.ui import prompt_builder, seed_browser
 from alpaca_lessons.ui.seed_browser import matching
 
@@ -17,45 +13,6 @@ TASKS = [
     SeedTask("t1", "b", "Is this positive?", (Instance("I love it", "Yes"),), True),
     SeedTask("t2", "c", "Classify the animal as mammal or bird.", (Instance("Eagle", "bird"),), True),
 ]
-
-
-def test_summary_counts_and_lengths():
-    summary = summarize(TASKS)
-    assert (summary.tasks, summary.classification, summary.with_input) == (3, 2, 2)
-    assert summary.instruction_lengths == (3, 3, 7) and summary.input_lengths == (3, 1)
-    assert summary.table()["tasks with an input"] == "2 (66.7%)"
-    assert words("a  b\nc") == 3 and characters("你 好，世界") == 5
-
-
-def test_pairing_by_id_and_name():
-    renamed = SeedTask("t1", "other", "x", (Instance("", "y"),), False)
-    chinese = [SeedTask("t2", "c", "给动物分类", (Instance("鹰", "鸟"),), True), renamed,
-               SeedTask("t9", "z", "新任务", (Instance("", "好"),), False)]
-    assert [(a.id, b.instruction) for a, b in paired_by_name(TASKS, chinese)] == [("t2", "给动物分类")]
-
-
-def test_figures_are_saved_under_the_project(tmp_path, monkeypatch):
-    import matplotlib.pyplot as plt
-
-    monkeypatch.setenv("ALPACA_LESSONS_FIGURES", str(tmp_path))
-    fig, ax = plt.subplots()
-    ax.plot([1, 2], [3, 4])
-    first = save_figure(fig, "t")
-    content = first.read_bytes()
-    save_figure(fig, "t")
-    assert first == tmp_path / "t.png" and first.read_bytes() == content  # byte-stable reruns
-    plt.close(fig)
-
-
-def test_summary_of_nothing_is_an_error():
-    with pytest.raises(ValueError):
-        summarize([])
-
-
-def test_real_seed_summary(real_data):
-    summary = summarize(read_seed_tasks())
-    assert (summary.tasks, summary.classification) == (175, 26)
-    assert summary.with_input == sum(bool(t.instances[0].input.strip()) for t in read_seed_tasks())
 
 
 def test_matching_filters():

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from alpaca_lessons.cli.teacher_cmd import load_model
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.prices import PRICES
-from alpaca_lessons.data import DataError
 from alpaca_lessons.evaluation.llm_judge import (
     Cost,
     LengthJudge,

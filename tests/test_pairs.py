@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from alpaca_lessons.data import DataError
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.evaluation.metrics import win_rate_of
 from alpaca_lessons.evaluation.pairs import (
     TIE,

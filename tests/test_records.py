@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from alpaca_lessons.data import DataError, Record, read_records, read_seed_tasks, read_text, write_records
+from alpaca_lessons.common.errors import DataError
+from alpaca_lessons.data import Record, read_records, read_seed_tasks, read_text, write_records
 
 RECORDS = [{"instruction": "Name a color.", "input": "", "output": "Blue."},
            {"instruction": "Translate.", "input": "chat", "output": "cat", "source": "hand-written"}]

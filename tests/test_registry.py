@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from alpaca_lessons.data import DataError, get_dataset, locate, read_records, registry, verify_all
+from alpaca_lessons.common.errors import DataError
+from alpaca_lessons.data import get_dataset, locate, read_records, registry, verify_all
 
 
 @pytest.fixture

@@ -83,3 +83,18 @@ def test_a_written_result_opens_with_its_provenance(tmp_path):
     assert list(saved) == ["command", "date", "machine", "versions", "score", "note"]
     assert saved["score"] == 0.5 and "ünïcode" in path.read_text(encoding="utf-8")
     assert json.loads(path.read_text(encoding="utf-8")) == saved
+
+
+def test_novelty_benchmark_summary_reads_a_result_file():
+    run = {"candidates": 100, "top_k": 10, "seconds": 2.04, "kept": 90, "rejected": 10, "pairs": 20000,
+           "pairs_without_lcs": 19900, "share_without_lcs": 0.995, "reference_extrapolated_seconds": 7200}
+    report = {"prefix": {"candidates": 50, "reference_seconds": 61.25, "fast_seconds": 0.5, "ratio": 122.5,
+                         "identical": True},
+              "full": run, "full_top_k_0": {**run, "top_k": 0, "seconds": 1.0}}
+    assert results.novelty_benchmark_summary(report) == [
+        "prefix of 50 candidates: rouge-score 61.2 s, fast 0.50 s (122.5x); identical results: True",
+        "all 100 (top-10 lists): 2.0 s, kept 90, rejected 10; 19,900 of 20,000 pairs (99.50%) decided without an LCS",
+        "all 100 (decision and max score only): 1.0 s, kept 90, rejected 10; 19,900 of 20,000 pairs (99.50%) "
+        "decided without an LCS",
+        "rouge-score on all of them, extrapolated from its time per pair: 2.0 h",
+    ]

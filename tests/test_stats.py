@@ -2,11 +2,9 @@
 
 import math
 
-import numpy as np
 import pytest
 
 from alpaca_lessons.common.stats import (
-    bootstrap_ci,
     cohen_kappa,
     comparisons_needed,
     proportion,
@@ -73,14 +71,6 @@ def test_sign_test_exact_binomial():
     assert sign_test(10, 0) == pytest.approx(2 / 1024)
     assert sign_test(5, 5) == 1.0
     assert sign_test(0, 0) == 1.0
-
-
-def test_bootstrap_matches_normal_approximation_and_is_seeded():
-    values = [1.0] * 200 + [0.0] * 200  # mean 0.5, normal 95% half-width 1.96 * sqrt(0.25 / 400) = 0.049
-    low, high = bootstrap_ci(values, seed=1)
-    assert low == pytest.approx(0.451, abs=0.01) and high == pytest.approx(0.549, abs=0.01)
-    assert bootstrap_ci(values, seed=1) == (low, high)
-    assert bootstrap_ci([3.0] * 7, np.median) == (3.0, 3.0)
 
 
 # power of the sign test and sample sizes

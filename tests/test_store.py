@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.store import AppendOnlyStore, JudgmentLog, text_hash, utc_now
-from alpaca_lessons.data import DataError
 
 
 def test_append_and_read_back(tmp_path):

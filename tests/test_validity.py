@@ -20,7 +20,8 @@ from alpaca_lessons.analysis.validity import (
     sample_for_annotation,
     validity_summary,
 )
-from alpaca_lessons.data import DataError, Record
+from alpaca_lessons.common.errors import DataError
+from alpaca_lessons.data import Record
 
 # small for testing speed: 30 records, 3 of them repeating an instruction with another input
 RECORDS = [Record(f"Task {i % 27}.", f"input {i}", f"output {i}") for i in range(30)]

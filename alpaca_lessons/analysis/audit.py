@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from alpaca_lessons.common.text import rouge_tokens
 from alpaca_lessons.data import Record
-from alpaca_lessons.generation.novelty import rouge_tokens
 
 Finding = tuple[int, str]  # (record index, what was found)
 

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from tqdm.auto import tqdm
 
 from alpaca_lessons.common.store import AppendOnlyStore
+from alpaca_lessons.common.text import words
 from alpaca_lessons.data import Record, cache_dir, read_records, read_rows, read_seed_tasks
-from alpaca_lessons.data.seeds import words
 from alpaca_lessons.generation.novelty import NoveltyFilter
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class DiversitySummary:
                 "distinct verb-noun pairs": f"{self.distinct_pairs:,}"}
 
 
-def summarize(pairs: Sequence[VerbNoun]) -> DiversitySummary:
+def summarize_verb_nouns(pairs: Sequence[VerbNoun]) -> DiversitySummary:
     """Count the structure of a list of extracted (verb, noun) pairs."""
     if not pairs:
         raise ValueError("no instructions to summarize")
@@ -222,7 +222,7 @@ def diversity_report(records: Sequence[Record], seed_instructions: Sequence[str]
     pairs = extract_verb_nouns(instructions, nlp, cache=cache, progress=progress)
     report: dict[str, Any] = {"model": model_id(nlp), "instructions": len(records),
                               "seconds_verb_noun": round(time.perf_counter() - start, 1),
-                              "summary": asdict(summarize(pairs)), "sunburst": top_verb_nouns(pairs)}
+                              "summary": asdict(summarize_verb_nouns(pairs)), "sunburst": top_verb_nouns(pairs)}
     if seed_instructions:
         start = time.perf_counter()
         scores = max_rouge_against(seed_instructions, instructions, progress=progress)

@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.stats import Proportion, cohen_kappa, proportion
 from alpaca_lessons.common.store import JudgmentLog, text_hash, utc_now
-from alpaca_lessons.data import DataError, Record
+from alpaca_lessons.data import Record
 
 QUESTIONS: dict[str, str] = {
     "instruction_valid": "Does the instruction describe a valid task?",

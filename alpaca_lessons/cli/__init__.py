@@ -21,7 +21,7 @@ from alpaca_lessons.cli import (
     teacher_cmd,
     train_cmd,
 )
-from alpaca_lessons.data import DataError
+from alpaca_lessons.common.errors import DataError
 
 COMMANDS = (data_cmd, teacher_cmd, generate_cmd, dedup_cmd, diversity_cmd, audit_cmd, train_cmd, memory_cmd,
             evaluate_cmd)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 
+from alpaca_lessons.common.text import character_tokens, rouge_tokens
 from alpaca_lessons.data import read_records, read_seed_tasks, write_records
-from alpaca_lessons.generation.novelty import character_tokens, dedup, rouge_tokens
+from alpaca_lessons.generation.novelty import dedup
 
 TOKENIZERS = {"rouge": rouge_tokens, "characters": character_tokens}
 

@@ -10,18 +10,23 @@ import argparse
 import contextlib
 import os
 
+from alpaca_lessons.common.options import add_options, from_options
 from alpaca_lessons.common.prices import Prices
-from alpaca_lessons.generation import ALPACA_STOP, PROFILES, GenerationConfig, generate
+from alpaca_lessons.generation import PROFILES, GenerationConfig, generate
+from alpaca_lessons.generation.pipeline import BAN_GPT3_ENDOFTEXT
 from alpaca_lessons.generation.teacher import REPLAY_MODEL, ReplayModel, Teacher, TeacherError, TeacherServer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``generate`` and its options."""
+    """Add ``generate`` and its options: ``GenerationConfig``'s fields (but ``profile``, which has its own flag
+    for its choices, and ``stop``, ``logit_bias`` and ``max_idle_requests``, which are not flags) and the
+    teacher's and the run's own."""
     parser = subparsers.add_parser("generate", help="generate instruction data with a teacher (Self-Instruct)",
                                    description=__doc__)
     parser.add_argument("--output", required=True, help="tasks file (.jsonl); its request log sits beside it")
-    parser.add_argument("--num-tasks", type=int, default=100, help="kept tasks to reach (default 100)")
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="alpaca", help="language profile")
+    add_options(parser, GenerationConfig, only=["num_tasks"])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=GenerationConfig.profile,
+                        help="language profile")
     teacher = parser.add_argument_group("teacher")
     teacher.add_argument("--base-url", help="an OpenAI-compatible endpoint ending in /v1 (default: the offline "
                                             "replay teacher, started here)")
@@ -36,38 +41,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     teacher.add_argument("--max-attempts", type=int, default=8, help="attempts per request (default 8)")
     teacher.add_argument("--backoff", type=float, default=1.0, help="first retry delay in seconds, doubling")
     recipe = parser.add_argument_group("recipe (Alpaca's values by default)")
-    recipe.add_argument("--num-prompt-instructions", type=int, default=3)
-    recipe.add_argument("--request-batch-size", type=int, default=5)
-    recipe.add_argument("--n", type=int, default=1)
-    recipe.add_argument("--temperature", type=float, default=1.0)
-    recipe.add_argument("--top-p", type=float, default=1.0)
-    recipe.add_argument("--max-tokens", type=int, default=3072)
+    add_options(recipe, GenerationConfig,
+                only=["num_prompt_instructions", "request_batch_size", "n", "temperature", "top_p", "max_tokens"])
     recipe.add_argument("--no-logit-bias", action="store_true",
-                        help="do not send Alpaca's logit_bias {50256: -100} (GPT-3's <|endoftext|>; other "
+                        help=f"do not send Alpaca's logit_bias {BAN_GPT3_ENDOFTEXT} (GPT-3's <|endoftext|>; other "
                              "tokenizers, e.g. a LLaMA served by vLLM, have no such token)")
-    recipe.add_argument("--threshold", type=float, default=0.7, help="ROUGE-L above which a task is rejected")
-    recipe.add_argument("--no-avg-similarity", action="store_true",
-                        help="skip Alpaca's avg_similarity_score (the mean ROUGE-L against the whole pool needs "
-                             "an LCS with every instruction sharing a word: about 35 ms a task at 50K)")
-    recipe.add_argument("--seed", type=int, default=0)
+    add_options(recipe, GenerationConfig, only=["threshold", "avg_similarity", "seed"])
     run = parser.add_argument_group("run")
-    run.add_argument("--concurrency", type=int, default=1, help="requests in flight (output is the same at any)")
-    run.add_argument("--max-cost", type=float, metavar="USD", help="never start a request that could take the "
-                                                                   "cost past this")
+    add_options(run, GenerationConfig, only=["concurrency", "max_cost"])
     run.add_argument("--price-in", type=float, metavar="USD", help="dollars per 1M prompt tokens")
     run.add_argument("--price-out", type=float, metavar="USD", help="dollars per 1M completion tokens")
-    run.add_argument("--max-requests", type=int, help="requests to apply in this session at most")
+    add_options(run, GenerationConfig, only=["max_requests"])
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_generate)
 
 
 def _config(args: argparse.Namespace) -> GenerationConfig:
-    return GenerationConfig(
-        num_tasks=args.num_tasks, profile=args.profile, num_prompt_instructions=args.num_prompt_instructions,
-        request_batch_size=args.request_batch_size, n=args.n, temperature=args.temperature, top_p=args.top_p,
-        max_tokens=args.max_tokens, stop=ALPACA_STOP, logit_bias=None if args.no_logit_bias else {"50256": -100},
-        threshold=args.threshold, avg_similarity=not args.no_avg_similarity, seed=args.seed,
-        concurrency=args.concurrency, max_cost=args.max_cost, max_requests=args.max_requests)
+    """The run's settings from the flags (``stop`` and ``max_idle_requests`` keep their defaults)."""
+    return from_options(GenerationConfig, args, **({"logit_bias": None} if args.no_logit_bias else {}))
 
 
 def _prices(args: argparse.Namespace) -> Prices | None:

@@ -1,15 +1,23 @@
-"""One look for every plot in the course, and saving under ``figures/``."""
+"""One look for every plot in the course, and saving under ``figures/``.
+
+The course's look (``COURSE_STYLE``) is applied explicitly, never by importing this module: every function
+here draws or saves inside ``course_style()``, and a notebook cell that draws with matplotlib directly can
+use ``with course_style(): ...`` itself. Outside it ``matplotlib.rcParams`` stay as the user set them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import matplotlib
 
 from alpaca_lessons.common.paths import figures_dir, project_root
 
-matplotlib.rcParams.update({
+COURSE_STYLE: dict[str, Any] = {
     "figure.dpi": 100,
     "savefig.dpi": 120,
     "savefig.bbox": "tight",
@@ -20,9 +28,30 @@ matplotlib.rcParams.update({
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.prop_cycle": matplotlib.cycler(color=["#3b6ea8", "#d1495b", "#edae49", "#66a182", "#8d6a9f", "#2e4057"]),
-})
+}
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
+@contextmanager
+def course_style() -> Iterator[None]:
+    """Draw (or save) with the course's look inside the block; the previous rcParams come back after it."""
+    with matplotlib.rc_context(COURSE_STYLE):
+        yield
+
+
+def _styled(function: _Function) -> _Function:
+    """Run a plotting function inside ``course_style()``."""
+
+    @functools.wraps(function)
+    def styled(*args: Any, **kwargs: Any) -> Any:
+        with course_style():
+            return function(*args, **kwargs)
+
+    return styled  # type: ignore[return-value]
+
+
+@_styled
 def save_figure(fig, name: str, folder: str | Path | None = None) -> Path:
     """Save ``fig`` as ``<folder>/<name>.png``, by default under ``figures/`` (no timestamp in the file, so
     reruns are byte-stable).
@@ -39,6 +68,7 @@ def save_figure(fig, name: str, folder: str | Path | None = None) -> Path:
         return path
 
 
+@_styled
 def histograms(series: dict[str, Sequence[float]], *, bins: int = 30, xlabel: str = "", title: str = ""):
     """Side-by-side histograms, one panel per named series; returns the figure."""
     import matplotlib.pyplot as plt
@@ -55,6 +85,7 @@ def histograms(series: dict[str, Sequence[float]], *, bins: int = 30, xlabel: st
     return fig
 
 
+@_styled
 def binned_histograms(series: dict[str, dict[str, Sequence[float]]], *, xlabel: str = "", title: str = "",
                       density: bool = True):
     """Overlaid histograms from counts already binned (``{"edges": [...], "counts": [...]}`` per series), so a
@@ -75,6 +106,7 @@ def binned_histograms(series: dict[str, dict[str, Sequence[float]]], *, xlabel: 
     return fig
 
 
+@_styled
 def sunburst(ax, tree: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, title: str = "",
              min_label_degrees: float = 3.0) -> None:
     """A two-ring sunburst on ``ax``: the inner ring the parents, the outer ring each parent's children,
@@ -120,6 +152,7 @@ def sunburst(ax, tree: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, tit
         ax.set_title(title)
 
 
+@_styled
 def sunbursts(trees: dict[str, Sequence[tuple[str, Sequence[tuple[str, float]]]]], *, size: float = 6.0):
     """One sunburst per named tree, side by side; returns the figure."""
     import matplotlib.pyplot as plt
@@ -131,6 +164,7 @@ def sunbursts(trees: dict[str, Sequence[tuple[str, Sequence[tuple[str, float]]]]
     return fig
 
 
+@_styled
 def training_curves(logs: dict[str, Sequence[dict]], *, title: str = ""):
     """Loss per optimizer step for each named training log (records with ``step`` and ``loss``), and the
     learning rate of the first log on a second axis."""
@@ -153,6 +187,7 @@ def training_curves(logs: dict[str, Sequence[dict]], *, title: str = ""):
     return fig
 
 
+@_styled
 def stacked_bars(rows: dict[str, dict[str, float]], *, limits: dict[str, float] | None = None, xlabel: str = "",
                  title: str = ""):
     """Horizontal bars, one per row, stacked from its parts (e.g. GiB by kind of memory); ``limits`` draws
@@ -179,6 +214,7 @@ def stacked_bars(rows: dict[str, dict[str, float]], *, limits: dict[str, float] 
     return fig
 
 
+@_styled
 def mask_figure(mask, *, title: str = ""):
     """A boolean attention mask (query rows, key columns) as an image: filled where attention is allowed."""
     import matplotlib.pyplot as plt
@@ -194,6 +230,7 @@ def mask_figure(mask, *, title: str = ""):
     return fig
 
 
+@_styled
 def power_curves(win_rates: Sequence[float], tie_rate: float, sizes: Sequence[int], *, mark: int | None = None):
     """Exact power of the two-sided sign test (5% level) against the number of comparisons, one curve per
     true win rate (ties as half, ties at ``tie_rate``); ``mark`` draws a dashed line at one size."""
@@ -211,4 +248,65 @@ def power_curves(win_rates: Sequence[float], tie_rate: float, sizes: Sequence[in
     ax.axhline(0.8, color="grey", linewidth=0.5)
     ax.set(xlabel="comparisons (ties included)", ylabel="power of the sign test")
     ax.legend()
+    return fig
+
+
+@_styled
+def novelty_benchmark_figure(results: dict[str, Any]):
+    """Elapsed time against pool size for rouge-score's filter and the fast one, from the results
+    ``benchmarks/novelty_benchmark.py`` writes; log scale. The reference is also extrapolated to
+    the full run by its measured time per pair (its cost is proportional to the pairs it scores).
+    Series points are ``[pool size, seconds, pairs scored so far]``."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    prefix, full = results["prefix"], results["full"]
+
+    def draw(points: list[list[float]], label: str, **style: Any) -> None:
+        points = [p for p in points if p[1] > 0]  # a log axis has no 0
+        ax.plot([p[0] for p in points], [p[1] for p in points], label=label, **style)
+
+    reference = prefix["series"]["reference"]
+    per_pair = reference[-1][1] / reference[-1][2]
+    draw(reference, "rouge-score (reference), measured", color="#d1495b", linewidth=2)
+    draw([[p[0], p[2] * per_pair, p[2]] for p in full["series"]],
+         "rouge-score, extrapolated from its time per pair", color="#d1495b", linestyle="--")
+    draw(prefix["series"]["fast"], "fast filter, the same prefix", color="#3b6ea8", linewidth=2)
+    draw(full["series"], f"fast filter, all {full['candidates']:,} candidates", color="#3b6ea8", linestyle=":")
+    ax.set_yscale("log")
+    ax.set_xlabel("pool size (instructions)")
+    ax.set_ylabel("elapsed time (s)")
+    ax.set_title("Exact ROUGE-L novelty filter: time to grow the pool")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+@_styled
+def gpu_benchmark_figure(throughput: Sequence[dict[str, Any]], memory: Sequence[dict[str, Any]]):
+    """Useful tokens/s by batching (MFU on each bar) beside the memory estimate against the measured peaks:
+    the ``throughput`` and ``memory`` parts of ``benchmarks/gpu_finetune.py``'s results
+    (``training.gpu_benchmark.part``); rows with an ``error`` are left out."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    done = [r for r in throughput if "error" not in r]
+    bars = left.barh([r["name"] for r in done], [r["tokens_per_s"] for r in done], color="#4C72B0")
+    for bar, row in zip(bars, done, strict=True):
+        if row["mfu"] is not None:
+            left.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {row['mfu']:.1%} MFU", va="center")
+    left.invert_yaxis()
+    left.set_xlabel("useful (non-pad) tokens per second")
+    left.set_title("throughput by batching")
+    positions = range(len(memory))
+    right.barh([p - 0.2 for p in positions], [m["predicted_mib"] / 1024 for m in memory], height=0.4,
+               label="estimate", color="#DD8452")
+    right.barh([p + 0.2 for p in positions], [m["measured_mib"] / 1024 for m in memory], height=0.4,
+               label="measured peak", color="#55A868")
+    right.set_yticks(list(positions), [m["name"] for m in memory], fontsize=8)
+    right.invert_yaxis()
+    right.set_xlabel("GiB")
+    right.set_title("memory: estimate vs torch.cuda peak")
+    right.legend(loc="lower right")
+    fig.tight_layout()
     return fig

@@ -95,3 +95,23 @@ def write_result(path: str | Path, payload: dict[str, Any], command: str, packag
 def read_result(path: str | Path) -> dict[str, Any]:
     """A result file as written by ``write_result``."""
     return json.loads(read_text(path))
+
+
+def novelty_benchmark_summary(report: dict[str, Any]) -> list[str]:
+    """The headline lines of a ``benchmarks/novelty_benchmark.py`` result: both filters on the prefix, the
+    fast one on everything (with and without top-k lists), and the reference extrapolated to the full run."""
+    prefix, lines = report["prefix"], []
+    lines.append(f"prefix of {prefix['candidates']:,} candidates: rouge-score {prefix['reference_seconds']:.1f} s, "
+                 f"fast {prefix['fast_seconds']:.2f} s ({prefix['ratio']:,}x); "
+                 f"identical results: {prefix['identical']}")
+    for key in ("full", "full_top_k_0"):
+        if key in report:
+            run = report[key]
+            what = f"top-{run['top_k']} lists" if run["top_k"] else "decision and max score only"
+            lines.append(f"all {run['candidates']:,} ({what}): {run['seconds']:.1f} s, kept {run['kept']:,}, "
+                         f"rejected {run['rejected']:,}; {run['pairs_without_lcs']:,} of {run['pairs']:,} pairs "
+                         f"({run['share_without_lcs']:.2%}) decided without an LCS")
+    if "reference_extrapolated_seconds" in report.get("full", {}):
+        hours = report["full"]["reference_extrapolated_seconds"] / 3600
+        lines.append(f"rouge-score on all of them, extrapolated from its time per pair: {hours:.1f} h")
+    return lines

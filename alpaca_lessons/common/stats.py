@@ -1,10 +1,10 @@
 """Small, exact statistics the lessons share: proportions with Wilson intervals, Cohen's kappa, the
-sign test and its power, and a percentile bootstrap.
+sign test and its power.
 
 Validity (lesson 05) reports shares of "yes" with Wilson intervals and annotator agreement with kappa;
 pairwise evaluation (lesson 08) tests wins against losses with the sign test and asks how many
 comparisons a real difference needs (the sign test's exact power, from the binomial with numpy).
-Everything is computed from counts with the standard library (numpy for the bootstrap and the power), so each
+Everything is computed from counts with the standard library (numpy for the power), so each
 function can be checked against a value worked out by hand.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -98,25 +98,6 @@ def sign_test(wins: int, losses: int) -> float:
         return 1.0
     tail = sum(math.comb(n, k) for k in range(min(wins, losses) + 1))
     return min(1.0, 2 * tail / 2**n)
-
-
-def bootstrap_ci(values: Sequence[float], statistic: Callable[..., np.ndarray] = np.mean, *,
-                 n_resamples: int = 10_000, confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``statistic`` over ``values`` (resampled with replacement).
-
-    ``statistic`` is a numpy reduction called as ``statistic(resamples, axis=1)`` (``np.mean``,
-    ``np.median``, ...). Seeded, so a lesson's printed interval is reproducible.
-    """
-    _z(confidence)  # validates the level
-    data = np.asarray(values, dtype=float)
-    if data.size == 0:
-        raise ValueError("the bootstrap needs at least one value")
-    rng = np.random.default_rng(seed)
-    samples = data[rng.integers(0, data.size, size=(n_resamples, data.size))]
-    stats = statistic(samples, axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(stats, [alpha, 1 - alpha])
-    return float(low), float(high)
 
 
 # ------------------------------------------------ power of the sign test and sample sizes (lesson 08)

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from alpaca_lessons.data.registry import DataError
+from alpaca_lessons.common.errors import DataError
 
 
 class AppendOnlyStore:

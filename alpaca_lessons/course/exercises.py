@@ -72,13 +72,14 @@ def _alpaca_records() -> int:
 
 
 def _handwritten_kept() -> int:
-    from alpaca_lessons.generation import ALPACA, judge_reply
-    from alpaca_lessons.generation.handwritten import ENGLISH
+    from alpaca_lessons.generation import ALPACA, screen_reply
+    from alpaca_lessons.generation.handwritten import ENGLISH_REPLY
     from alpaca_lessons.generation.novelty import NoveltyFilter
 
     pool = NoveltyFilter([t.instruction for t in ALPACA.seed_tasks()], tokenizer=ALPACA.tokenizer)
-    verdicts = judge_reply(ENGLISH.text, ENGLISH.finish_reason, ENGLISH.first_number, ALPACA.rules, pool)
-    return sum(v.kept for v in verdicts)
+    screenings = screen_reply(ENGLISH_REPLY.text, ENGLISH_REPLY.finish_reason, ENGLISH_REPLY.first_number,
+                              ALPACA.rules, pool)
+    return sum(s.kept for s in screenings)
 
 
 def _hash_map_verdict() -> str:
@@ -89,9 +90,9 @@ def _hash_map_verdict() -> str:
 
 
 def _chinese_false_duplicates() -> int:
+    from alpaca_lessons.common.text import rouge_tokens
     from alpaca_lessons.data import read_seed_tasks
     from alpaca_lessons.generation import near_duplicates
-    from alpaca_lessons.generation.novelty import rouge_tokens
 
     return len(near_duplicates([t.instruction for t in read_seed_tasks("belle_seed_tasks")], rouge_tokens))
 
@@ -121,9 +122,9 @@ def _top_seed_verb() -> str:
 
 
 def _seed_distinct_verbs() -> int:
-    from alpaca_lessons.analysis.diversity import summarize
+    from alpaca_lessons.analysis.diversity import summarize_verb_nouns
 
-    return summarize(_seed_pairs()).distinct_verbs
+    return summarize_verb_nouns(_seed_pairs()).distinct_verbs
 
 
 def _shipped_annotations():
@@ -242,7 +243,7 @@ EXERCISES: dict[str, Exercise] = {
     "02.largest_prompt": Exercise("With max_tokens=3072, how many prompt tokens fit text-davinci-003's window?",
                                   _largest_prompt, "prompt + max_tokens <= 4097."),
     "03.handwritten_kept": Exercise("How many tasks of the hand-written English reply pass every filter?",
-                                    _handwritten_kept, "Run `judge_reply` on it against a pool of the 175 seeds."),
+                                    _handwritten_kept, "Run `screen_reply` on it against a pool of the 175 seeds."),
     "03.hash_map": Exercise("What happens to 'Explain how a hash map stores its keys.'? ('kept' or the reason)",
                             _hash_map_verdict, "Look at Alpaca's blacklist, and remember it matches whole words."),
     "03.chinese_false_duplicates": Exercise(
@@ -255,7 +256,7 @@ EXERCISES: dict[str, Exercise] = {
     "04.top_seed_verb": Exercise("Which root verb heads the most verb-noun pairs among the 175 seed tasks?",
                                  _top_seed_verb, "The first entry of `top_verb_nouns(seed_pairs)`."),
     "04.seed_verbs": Exercise("How many distinct verbs do the seeds' verb-noun pairs use?", _seed_distinct_verbs,
-                              "`summarize(seed_pairs).distinct_verbs`."),
+                              "`summarize_verb_nouns(seed_pairs).distinct_verbs`."),
     "05.all_valid": Exercise("In the shipped annotation file, how many of the 200 records are valid on all three "
                              "questions?", _all_valid, "Count `a.all_valid` over `latest(history).values()`."),
     "05.wilson_low": Exercise("What is the lower end of the 95% Wilson interval for 150 yes out of 200 (3 decimals)?",

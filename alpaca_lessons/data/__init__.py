@@ -13,7 +13,6 @@ from alpaca_lessons.data.records import (
 )
 from alpaca_lessons.data.registry import (
     DATASETS,
-    DataError,
     Dataset,
     cache_dir,
     get_dataset,
@@ -23,7 +22,7 @@ from alpaca_lessons.data.registry import (
 )
 
 __all__ = [
-    "DATASETS", "DataError", "Dataset", "Instance", "Record", "Row", "SeedTask", "cache_dir", "get_dataset",
+    "DATASETS", "Dataset", "Instance", "Record", "Row", "SeedTask", "cache_dir", "get_dataset",
     "locate", "mirror_dir", "read_records", "read_rows", "read_seed_tasks", "read_text", "verify_all",
     "write_records",
 ]

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alpaca_lessons.data.registry import _BY_NAME, DataError, locate, open_bytes
+from alpaca_lessons.common.errors import DataError
+from alpaca_lessons.data.registry import _BY_NAME, locate, open_bytes
 
 
 @dataclass(frozen=True)

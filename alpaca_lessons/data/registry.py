@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from alpaca_lessons.common.errors import DataError
+
 MIRROR_ENV = "ALPACA_LESSONS_DATA"
 CACHE_ENV = "ALPACA_LESSONS_CACHE"
 
@@ -30,10 +32,6 @@ _BELLE = "LianjiaTech/BELLE", "645084d36454cdeb4e7f1ce9b2f3426bac39f1f9"
 APACHE = "Apache-2.0"
 CC_BY_NC = "CC BY-NC 4.0"
 ODC_BY = "ODC-By 1.0"
-
-
-class DataError(Exception):
-    """A data set that cannot be found, does not verify, or holds a malformed record."""
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from alpaca_lessons.common.text import words
 from alpaca_lessons.data import SeedTask
-
-
-def words(text: str) -> int:
-    """Length in whitespace-separated words (English)."""
-    return len(text.split())
-
-
-def characters(text: str) -> int:
-    """Length in non-space characters (Chinese has no spaces between words)."""
-    return sum(not c.isspace() for c in text)
 
 
 @dataclass(frozen=True)
@@ -47,8 +38,9 @@ class SeedSummary:
         }
 
 
-def summarize(tasks: Sequence[SeedTask], length: Callable[[str], int] = words) -> SeedSummary:
-    """Recompute the seed-set facts; ``length`` is ``words`` for English, ``characters`` for Chinese."""
+def summarize_seed_tasks(tasks: Sequence[SeedTask], length: Callable[[str], int] = words) -> SeedSummary:
+    """Recompute the seed-set facts; ``length`` is ``words`` for English, ``characters`` for Chinese
+    (both in ``common.text``)."""
     if not tasks:
         raise ValueError("no seed tasks to summarize")
     first = [t.instances[0] for t in tasks]

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.store import AppendOnlyStore, utc_now
-from alpaca_lessons.data import DataError
 from alpaca_lessons.evaluation.metrics import WinRate, win_rate_of
 from alpaca_lessons.evaluation.pairs import FIRST, SECOND, TIE, Pair, pair_hashes, pair_log
 

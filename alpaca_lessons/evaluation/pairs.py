@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.store import AppendOnlyStore, JudgmentLog, text_hash, utc_now
-from alpaca_lessons.data import DataError, Record, Row, locate, read_rows
+from alpaca_lessons.data import Record, Row, locate, read_rows
 
 FIRST, SECOND, TIE = 1, 2, 0
 GPT4_ANNOTATIONS = "alpaca_eval/gpt4_annotations"

@@ -99,9 +99,3 @@ def detect(token_ids: Sequence[int], vocab_size: int, *, gamma: float = DEFAULT_
     scored = len(pairs)
     z = (green - gamma * scored) / math.sqrt(scored * gamma * (1 - gamma))
     return Detection(scored, green, gamma, z, 1 - NormalDist().cdf(z))
-
-
-def detect_text(text: str, tokenizer, vocab_size: int, **options) -> Detection:
-    """:func:`detect` on a text, tokenized without special tokens (the detector needs the tokenizer and
-    the vocabulary size, not the model)."""
-    return detect(tokenizer(text, add_special_tokens=False)["input_ids"], vocab_size, **options)

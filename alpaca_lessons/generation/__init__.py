@@ -1,6 +1,6 @@
 """The Self-Instruct generation step: requests, the teacher, post-processing, novelty, resume, accounting.
 
-``generate(output, teacher, GenerationConfig(...))`` is the whole loop; ``judge_reply`` runs Alpaca's
+``generate(output, teacher, GenerationConfig(...))`` is the whole loop; ``screen_reply`` runs Alpaca's
 post-processing on one reply (what lesson 03 walks through); ``Accounting`` counts what a run did and
 ``teacher_prices`` prices it (the prices themselves live in ``common.prices``); ``ALPACA`` and ``BELLE``
 are the two language profiles.
@@ -19,10 +19,10 @@ from alpaca_lessons.generation.pipeline import (
     log_path,
 )
 from alpaca_lessons.generation.profiles import ALPACA, BELLE, PROFILES, Profile, get_profile
-from alpaca_lessons.generation.screening import Verdict, judge, judge_reply, near_duplicates
+from alpaca_lessons.generation.screening import Screening, near_duplicates, screen, screen_reply
 
 __all__ = [
     "ALPACA", "ALPACA_REPORTED_COST", "ALPACA_STOP", "ALPACA_TASKS", "BELLE", "PROFILES", "Accounting",
-    "GenerationConfig", "GenerationResult", "Profile", "Verdict", "agenerate", "build_requests", "generate",
-    "get_profile", "judge", "judge_reply", "log_path", "near_duplicates", "teacher_prices",
+    "GenerationConfig", "GenerationResult", "Profile", "Screening", "agenerate", "build_requests", "generate",
+    "get_profile", "log_path", "near_duplicates", "screen", "screen_reply", "teacher_prices",
 ]

@@ -32,7 +32,7 @@ _LONG = ("Read the following account of the early history of the bicycle and the
          "two wheels of equal size and, soon afterwards, air-filled rubber tyres, and within ten years it was being "
          "made in large numbers in several countries and sold at prices that clerks and factory workers could afford.")
 
-ENGLISH = HandwrittenReply(
+ENGLISH_REPLY = HandwrittenReply(
     " Suggest three ways to reduce food waste at home.\n4. Input:\n<noinput>\n4. Output:\n"
     "1. Plan the week's meals before shopping. 2. Store fruit and vegetables properly. 3. Freeze leftovers.\n###\n"
     "5. Instruction: Name a color.\n5. Input:\n<noinput>\n5. Output:\nBlue.\n###\n"
@@ -56,7 +56,7 @@ ENGLISH = HandwrittenReply(
     finish_reason="length",
 )
 
-CHINESE = HandwrittenReply(
+CHINESE_REPLY = HandwrittenReply(
     " 为一家新开的咖啡店想三条宣传标语。\n4. 输入:\n<无输入>\n4. 输出:\n"
     "1. 每一杯，都是清晨的第一缕阳光。2. 慢下来，喝一杯好咖啡。3. 街角的温暖，等你来。\n###\n"
     "5. 指令: 请给出下面这个词语的同义词。\n5. 输入:\n美丽\n5. 输出:\n漂亮，秀丽，好看\n###\n"

@@ -29,43 +29,57 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.data import DataError, SeedTask
+from alpaca_lessons.data import SeedTask
 from alpaca_lessons.generation.accounting import Accounting, teacher_prices
 from alpaca_lessons.generation.novelty import NoveltyFilter
 from alpaca_lessons.generation.profiles import Profile, get_profile
 from alpaca_lessons.generation.prompts import count_tokens, encode_request, sample_examples
-from alpaca_lessons.generation.screening import judge_reply
+from alpaca_lessons.generation.screening import Screening, screen_reply
 from alpaca_lessons.generation.teacher import Reply, Sampling, Teacher, TeacherError, run_sync
 
 ALPACA_STOP = ("\n20", "20.", "20.")  # Alpaca's stop sequences, the duplicate included
+#: Alpaca's ``logit_bias``: GPT-3's ``<|endoftext|>`` (token id 50256) banned, as its requests asked.
+#: Other tokenizers (a LLaMA served by vLLM, say) have no such token: send ``logit_bias=None`` to them.
+BAN_GPT3_ENDOFTEXT: dict[str, int] = {"50256": -100}
 RESUME_KEYS = ("profile", "seed", "num_prompt_instructions", "request_batch_size", "n", "threshold")
 # Requests queued per slot of concurrency. Not at concurrency 1 (one request at a time, as Alpaca sent them,
 # so none is ever wasted) nor under max_cost (only what is sent is reserved against the budget).
 LOOKAHEAD = 4
 
 
+def _help(text: str) -> dict[str, str]:
+    """A field's help on the command line (``common.options`` reads ``metadata["help"]``)."""
+    return {"help": text}
+
+
 @dataclass(frozen=True)
 class GenerationConfig:
-    """Every number of the run; the defaults are Alpaca's."""
+    """Every number of the run; the defaults are Alpaca's. The ``generate`` command's flags are these fields."""
 
-    num_tasks: int = 100  # stop once this many tasks are kept (the last request may overshoot, as Alpaca's did)
+    num_tasks: int = field(default=100, metadata=_help(  # the last request may overshoot, as Alpaca's did
+        "kept tasks to reach (default %(default)s)"))
     profile: str = "alpaca"
-    num_prompt_instructions: int = 3
-    request_batch_size: int = 5  # prompts per request
-    n: int = 1
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_tokens: int = 3072  # Alpaca: "hard-code to maximize the length"
+    num_prompt_instructions: int = field(default=3, metadata=_help("seed tasks shown in each prompt"))
+    request_batch_size: int = field(default=5, metadata=_help("prompts per request"))
+    n: int = field(default=1, metadata=_help("completions per prompt"))
+    temperature: float = field(default=1.0, metadata=_help("sampling temperature"))
+    top_p: float = field(default=1.0, metadata=_help("nucleus sampling mass"))
+    max_tokens: int = field(default=3072, metadata=_help(  # Alpaca: "hard-code to maximize the length"
+        "completion tokens per prompt"))
     stop: tuple[str, ...] = ALPACA_STOP
-    logit_bias: dict[str, int] | None = field(default_factory=lambda: {"50256": -100})  # GPT-3's <|endoftext|>
-    threshold: float = 0.7
-    avg_similarity: bool = True  # write Alpaca's avg_similarity_score (mean ROUGE-L over the pool) per kept task
-    seed: int = 0
-    concurrency: int = 1
-    max_cost: float | None = None  # dollars, counting earlier sessions of the same output
-    max_requests: int | None = None  # per invocation
+    logit_bias: dict[str, int] | None = field(default_factory=lambda: dict(BAN_GPT3_ENDOFTEXT))
+    threshold: float = field(default=0.7, metadata=_help("ROUGE-L above which a task is rejected"))
+    avg_similarity: bool = field(default=True, metadata=_help(
+        "write Alpaca's avg_similarity_score, the mean ROUGE-L against the whole pool (it needs an LCS with every "
+        "instruction sharing a word: about 35 ms a task at 50K)"))
+    seed: int = field(default=0, metadata=_help("seed of the prompts' sampling"))
+    concurrency: int = field(default=1, metadata=_help("requests in flight (output is the same at any)"))
+    max_cost: float | None = field(default=None, metadata=_help(
+        "dollars: never start a request that could take the cost (earlier sessions included) past this"))
+    max_requests: int | None = field(default=None, metadata=_help("requests to apply in this session at most"))
     max_idle_requests: int = 20  # stop after this many requests in a row keep nothing
 
     def __post_init__(self) -> None:
@@ -336,14 +350,14 @@ class _Run:
                 for j, choice in enumerate(choices):
                     account.replies += 1
                     account.finish_reasons[choice.finish_reason] += 1
-                    for verdict in judge_reply(choice.text, choice.finish_reason, first, self.profile.rules,
-                                               self.novelty):
+                    for screening in screen_reply(choice.text, choice.finish_reason, first, self.profile.rules,
+                                                  self.novelty):
                         account.blocks += 1
-                        account.parsed += verdict.task is not None
-                        if verdict.kept:
-                            kept.append(_task_record(verdict, index, p, j, ids[p]))
+                        account.parsed += screening.task is not None
+                        if screening.kept:
+                            kept.append(_task_record(screening, index, p, j, ids[p]))
                         else:
-                            account.rejections[verdict.rejection.reason] += 1
+                            account.rejections[screening.rejection.reason] += 1
             account.kept = len(kept)
             line = {"request": index, "status": "ok", "seed_tasks": ids, "max_tokens": reply.max_tokens,
                     "accounting": account.to_dict(), "kept": kept}
@@ -355,12 +369,12 @@ class _Run:
         self.idle = 0 if kept else self.idle + 1
 
 
-def _task_record(verdict, index: int, prompt: int, choice: int, seed_ids: list[str]) -> dict[str, Any]:
+def _task_record(screening: Screening, index: int, prompt: int, choice: int, seed_ids: list[str]) -> dict[str, Any]:
     """A kept task as Alpaca saved it (its fields, most similar pool instructions and mean similarity to the
     pool), plus where it came from."""
-    mean = verdict.novelty.mean_score
-    return {**verdict.task.to_dict(),
-            "most_similar_instructions": dict(verdict.novelty.most_similar),
+    mean = screening.novelty.mean_score
+    return {**screening.task.to_dict(),
+            "most_similar_instructions": dict(screening.novelty.most_similar),
             **({"avg_similarity_score": mean} if mean is not None else {}),
-            "max_similarity": verdict.novelty.max_score,
-            "request": index, "prompt": prompt, "choice": choice, "number": verdict.number, "seed_tasks": seed_ids}
+            "max_similarity": screening.novelty.max_score,
+            "request": index, "prompt": prompt, "choice": choice, "number": screening.number, "seed_tasks": seed_ids}

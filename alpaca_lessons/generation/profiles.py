@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alpaca_lessons.common.text import Tokenizer, character_tokens, rouge_tokens
 from alpaca_lessons.data import SeedTask, read_seed_tasks
-from alpaca_lessons.generation.novelty import Tokenizer, character_tokens, rouge_tokens
 from alpaca_lessons.generation.prompts import generation_prompt
 from alpaca_lessons.generation.rules import ALPACA_RULES, BELLE_RULES, Rules
 

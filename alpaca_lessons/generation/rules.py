@@ -17,8 +17,8 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from alpaca_lessons.common.text import characters, words
 from alpaca_lessons.data import Record
-from alpaca_lessons.data.seeds import characters, words
 from alpaca_lessons.generation.prompts import CHINESE, ENGLISH, RequestFormat
 
 # Reasons, in the order a task meets them; the accounting table lists them in this order.

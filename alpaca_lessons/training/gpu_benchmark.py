@@ -1,4 +1,4 @@
-"""The GPU fine-tuning benchmark's results, read for lesson 06: tables and one figure.
+"""The GPU fine-tuning benchmark's results, read for lesson 06 as tables (its figure: ``common.plots``).
 
 ``benchmarks/gpu_finetune.py`` writes ``benchmarks/results/gpu_finetune.json``: a ``parts`` mapping whose
 entries (correctness, throughput, trainer, memory, projection) each hold ``made`` (command, date, machine,
@@ -106,31 +106,3 @@ def report(results: dict) -> list[str]:
         lines += [f"Alpaca's Trainer + FSDP recipe ({made(results, 'trainer')})",
                   f"{trainer['steps']} steps, losses {trainer['losses']}, FSDP units {trainer['fsdp_units']}"]
     return lines
-
-
-def plot_gpu_benchmark(results: dict):
-    """Useful tokens/s by batching (MFU on each bar) beside the memory estimate against the measured peaks."""
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    done = [r for r in part(results, "throughput") or [] if "error" not in r]
-    bars = left.barh([r["name"] for r in done], [r["tokens_per_s"] for r in done], color="#4C72B0")
-    for bar, row in zip(bars, done, strict=True):
-        if row["mfu"] is not None:
-            left.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {row['mfu']:.1%} MFU", va="center")
-    left.invert_yaxis()
-    left.set_xlabel("useful (non-pad) tokens per second")
-    left.set_title("throughput by batching")
-    checks = part(results, "memory") or []
-    positions = range(len(checks))
-    right.barh([p - 0.2 for p in positions], [m["predicted_mib"] / 1024 for m in checks], height=0.4,
-               label="estimate", color="#DD8452")
-    right.barh([p + 0.2 for p in positions], [m["measured_mib"] / 1024 for m in checks], height=0.4,
-               label="measured peak", color="#55A868")
-    right.set_yticks(list(positions), [m["name"] for m in checks], fontsize=8)
-    right.invert_yaxis()
-    right.set_xlabel("GiB")
-    right.set_title("memory: estimate vs torch.cuda peak")
-    right.legend(loc="lower right")
-    fig.tight_layout()
-    return fig

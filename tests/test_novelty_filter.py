@@ -1,4 +1,5 @@
-"""The novelty filter: the fast one's scores, decisions and top-k lists equal rouge-score's, exactly."""
+"""The fast novelty filter: its scores, decisions and top-k lists equal rouge-score's public scorer's, exactly,
+and match the reference filter's; ``dedup`` and ``alpaca-lessons dedup``."""
 
 from __future__ import annotations
 
@@ -15,15 +16,10 @@ from hypothesis import strategies as st
 from rouge_score import rouge_scorer
 
 from alpaca_lessons.cli import main
+from alpaca_lessons.common.text import character_tokens
 from alpaca_lessons.data import Record, read_records, read_seed_tasks, registry
-from alpaca_lessons.generation import novelty
-from alpaca_lessons.generation.novelty import (
-    NoveltyFilter,
-    ReferenceNoveltyFilter,
-    character_tokens,
-    dedup,
-    lcs_length,
-)
+from alpaca_lessons.generation.novelty import NoveltyFilter, NoveltyResult, ReferenceNoveltyFilter, dedup
+from alpaca_lessons.generation.novelty import index as novelty_index
 
 # rouge-score's public scorer, as Alpaca calls it: rougeL, default tokenizer, no stemmer.
 SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
@@ -55,7 +51,7 @@ def tuning(**values: int) -> Iterator[None]:
     if not values:
         yield
         return
-    with mock.patch.multiple(novelty, **values):
+    with mock.patch.multiple(novelty_index, **values):
         yield
 
 
@@ -76,14 +72,6 @@ texts = st.one_of(
     st.sampled_from(["", "   ", "?!... --", "((()))"]),  # no tokens at all
 )
 chinese = st.text(alphabet="猫狗的是在一二三，。！ ", max_size=90)
-
-
-@given(st.lists(st.integers(0, 4), max_size=150), st.lists(st.integers(0, 4), max_size=150))
-@example(list(range(64)), list(range(64)))
-@example(list(range(65)), list(range(64, -1, -1)))
-def test_lcs_length_equals_the_dp_table(a, b):
-    table = rouge_scorer._lcs_table(a, b)
-    assert lcs_length(a, b) == table[-1][-1]
 
 
 @TUNINGS
@@ -120,7 +108,7 @@ def test_a_run_of_candidates_matches_the_reference(settings_, seeds, candidates,
     assert fast.instructions == reference.instructions
 
 
-def same_means(got: novelty.NoveltyResult, want: novelty.NoveltyResult) -> bool:
+def same_means(got: NoveltyResult, want: NoveltyResult) -> bool:
     """Both None, or equal up to the order of summation (rouge-score's scores, summed in another order)."""
     if want.mean_score is None or got.mean_score is None:
         return got.mean_score is want.mean_score
@@ -165,12 +153,12 @@ def test_entries_longer_than_a_machine_word():
 
 def test_interface_add_check_consider():
     f = NoveltyFilter(top_k=2)
-    assert f.check("anything at all") == novelty.NoveltyResult(True, 0.0, [])  # an empty pool
+    assert f.check("anything at all") == NoveltyResult(True, 0.0, [])  # an empty pool
     f.add("Write a poem about the sea.")
     f.add("Write a poem about the sea.")  # add() is unconditional
     assert len(f) == 2
     result = f.check("Write a poem about the sea")
-    assert result == novelty.NoveltyResult(False, 1.0, [("Write a poem about the sea.", 1.0)] * 2)
+    assert result == NoveltyResult(False, 1.0, [("Write a poem about the sea.", 1.0)] * 2)
     assert len(f) == 2  # check() never adds
     assert f.consider("Translate the sentence into French.").keep
     assert not f.consider("Write a poem about the sea!").keep
@@ -279,38 +267,3 @@ def test_cli_dedup_rejects_a_negative_top_k(tmp_path, capsys):
 def test_cli_dedup_names_a_missing_input(tmp_path, capsys):
     assert main(["dedup", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o.jsonl")]) == 2
     assert "nope.json: no such file" in capsys.readouterr().err
-
-
-# -- the benchmark plot ------------------------------------------------------------------------------
-
-
-def test_plot_novelty_benchmark_draws_both_series():
-    # Points are [pool size, seconds, pairs scored so far].
-    results = {"prefix": {"series": {"reference": [[175, 0.0, 0], [275, 1.0, 22500], [375, 3.0, 55000]],
-                                     "fast": [[175, 0.0, 0], [275, 0.01, 22500], [375, 0.02, 55000]]}},
-               "full": {"candidates": 2000, "series": [[175, 0.0, 0], [1175, 0.5, 675000], [2175, 1.2, 2350000]]}}
-    fig = novelty.plot_novelty_benchmark(results)
-    ax = fig.axes[0]
-    lines = {line.get_label(): line for line in ax.get_lines()}
-    assert ax.get_yscale() == "log" and len(lines) == 4
-    full = next(line for label, line in lines.items() if label.startswith("fast") and "2,000" in label)
-    assert list(full.get_xdata()) == [1175, 2175]  # the zero-time start is left out on a log axis
-    extrapolated = next(line for label, line in lines.items() if "extrapolated" in label)
-    assert list(extrapolated.get_ydata()) == pytest.approx([675000 * 3.0 / 55000, 2350000 * 3.0 / 55000])
-
-
-def test_benchmark_summary_reads_a_result_file():
-    from alpaca_lessons.generation.novelty import benchmark_summary
-
-    run = {"candidates": 100, "top_k": 10, "seconds": 2.04, "kept": 90, "rejected": 10, "pairs": 20000,
-           "pairs_without_lcs": 19900, "share_without_lcs": 0.995, "reference_extrapolated_seconds": 7200}
-    report = {"prefix": {"candidates": 50, "reference_seconds": 61.25, "fast_seconds": 0.5, "ratio": 122.5,
-                         "identical": True},
-              "full": run, "full_top_k_0": {**run, "top_k": 0, "seconds": 1.0}}
-    assert benchmark_summary(report) == [
-        "prefix of 50 candidates: rouge-score 61.2 s, fast 0.50 s (122.5x); identical results: True",
-        "all 100 (top-10 lists): 2.0 s, kept 90, rejected 10; 19,900 of 20,000 pairs (99.50%) decided without an LCS",
-        "all 100 (decision and max score only): 1.0 s, kept 90, rejected 10; 19,900 of 20,000 pairs (99.50%) "
-        "decided without an LCS",
-        "rouge-score on all of them, extrapolated from its time per pair: 2.0 h",
-    ]

@@ -1,4 +1,4 @@
-"""Reply parsing and the post-processing rules: Alpaca's, on real and broken replies, and BELLE's."""
+"""Reply parsing and the post-processing rules (``generation.rules``): Alpaca's and BELLE's."""
 
 from collections import Counter
 

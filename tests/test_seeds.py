@@ -1,0 +1,46 @@
+"""Lesson 01's seed-set facts (``data.seeds``), on tasks written here and on the real 175."""
+
+from __future__ import annotations
+
+import pytest
+
+from alpaca_lessons.common.text import characters
+from alpaca_lessons.data import Instance, SeedTask, read_seed_tasks
+from alpaca_lessons.data.seeds import paired_by_name, summarize_seed_tasks
+
+TASKS = [
+    SeedTask("t0", "a", "Name a fruit.", (Instance("", "Apple"),), False),
+    SeedTask("t1", "b", "Is this positive?", (Instance("I love it", "Yes"),), True),
+    SeedTask("t2", "c", "Classify the animal as mammal or bird.", (Instance("Eagle", "bird"),), True),
+]
+
+
+def test_summary_counts_and_lengths():
+    summary = summarize_seed_tasks(TASKS)
+    assert (summary.tasks, summary.classification, summary.with_input) == (3, 2, 2)
+    assert summary.instruction_lengths == (3, 3, 7) and summary.input_lengths == (3, 1)
+    assert summary.table()["tasks with an input"] == "2 (66.7%)"
+    assert summary.unit == "words"
+
+
+def test_summary_in_characters():
+    summary = summarize_seed_tasks([SeedTask("z", "z", "给动物 分类", (Instance("鹰", "鸟类"),), True)], characters)
+    assert summary.instruction_lengths == (5,) and summary.output_lengths == (2,) and summary.unit == "characters"
+
+
+def test_pairing_by_id_and_name():
+    renamed = SeedTask("t1", "other", "x", (Instance("", "y"),), False)
+    chinese = [SeedTask("t2", "c", "给动物分类", (Instance("鹰", "鸟"),), True), renamed,
+               SeedTask("t9", "z", "新任务", (Instance("", "好"),), False)]
+    assert [(a.id, b.instruction) for a, b in paired_by_name(TASKS, chinese)] == [("t2", "给动物分类")]
+
+
+def test_summary_of_nothing_is_an_error():
+    with pytest.raises(ValueError):
+        summarize_seed_tasks([])
+
+
+def test_real_seed_summary(real_data):
+    summary = summarize_seed_tasks(read_seed_tasks())
+    assert (summary.tasks, summary.classification) == (175, 26)
+    assert summary.with_input == sum(bool(t.instances[0].input.strip()) for t in read_seed_tasks())
