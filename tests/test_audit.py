@@ -1,6 +1,23 @@
 """Each audit check on crafted records: it flags what it should and leaves the look-alikes alone."""
 
-from alpaca_lessons.analysis.audit import CHECKS, audit, format_report, guess_language, list_endings, placeholder_key
+import random
+import re
+import time
+
+import pytest
+
+from alpaca_lessons.analysis.audit import (
+    CHECKS,
+    MAX_FIELD_CHARS,
+    audit,
+    format_report,
+    guess_language,
+    instruction_tokens,
+    last_list_item,
+    list_endings,
+    placeholder_key,
+    without_addresses,
+)
 from alpaca_lessons.cli import main
 from alpaca_lessons.data import Record, write_records
 
@@ -61,6 +78,56 @@ def test_exact_and_near_duplicate_instructions():
                Record("Explain the concept of AI.")]
     assert flagged("exact_duplicate_instruction", records) == [1]
     assert flagged("near_duplicate_instruction", records) == [2]  # same words, other order; not the exact copy
+
+
+def test_near_duplicates_in_chinese_compare_characters():
+    records = [Record("写一首关于春天的诗。"), Record("解释什么是光合作用。"),  # different tasks: not duplicates
+               Record("关于春天的诗，写一首"),  # the first one's characters in another order
+               Record("???"), Record("!!!")]  # no words at all: nothing to compare
+    assert flagged("near_duplicate_instruction", records) == [2]
+    assert instruction_tokens("写诗。") == ["写", "诗"]
+    assert instruction_tokens("Translate 你好 into English.") == ["translate", "into", "english"]
+
+
+def test_addresses_are_blanked_as_by_the_regex():
+    cases = {"mail joe@example.org today": "mail   today", "see https://ex.com/a?b=1 now": "see   now",
+             "www.abc.de": " ", "google.com/maps": " /maps", "x.com/http://y.de": " / ", "café.com!": " !",
+             "file.io": " ", "e.g. the end.": "e.g. the end.", "@home": "@home", "a@": "a@",
+             "x.company": "x.company", ".com": ".com", "http://": "http://", "see:www.": "see:www."}
+    assert {text: without_addresses(text) for text in cases} == cases
+
+
+def test_addresses_match_the_old_regex_on_random_text():
+    old = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\S+\.(?:com|org|net|io)\b")  # quadratic, fine when short
+    pieces = ["a", "é", "_", "1", "@", ".", ":", "/", "com", "org", "net", "io", "http", "s", "www", " ", "\n", "\xa0"]
+    rng = random.Random(0)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    assert [without_addresses(t) for t in texts] == [old.sub(" ", t) for t in texts]
+
+
+LONG = {"word": "a" * 1_000_000, "newlines": "\n" * 1_000_000, "mail": "x@" * 500_000,  # each 1,000,000 characters
+        "domains": "a.coma" * 166_666 + "a.co", "links": "http:" * 200_000, "spaces": "in" + " " * 999_998}
+
+
+@pytest.mark.parametrize("kind", LONG)
+def test_a_megabyte_field_is_audited_in_linear_time(kind):
+    text = LONG[kind]
+    start = time.perf_counter()
+    assert guess_language(text) == "English"
+    assert last_list_item(text) is None
+    audit([Record("x", "", text[:MAX_FIELD_CHARS])])  # just short enough to be read by every check
+    big = audit([Record("x", "", text)])
+    assert time.perf_counter() - start < 2
+    assert [(r.check.name, r.findings) for r in big if r.count] == [("oversized_field", [(0, "output: 1,000,000 "
+                                                                                                "characters")])]
+
+
+def test_oversized_fields_are_their_own_finding_and_not_scanned():
+    limit = "x" * MAX_FIELD_CHARS
+    records = [Record("Same."), Record("Same.", "", limit + "y"), Record("Same.", limit, ""), Record(limit + "!!")]
+    assert flagged("oversized_field", records) == [1, 3]
+    assert flagged("exact_duplicate_instruction", records) == [2]  # record 1 is not read
+    assert flagged("empty_output", records) == [0, 2]
 
 
 def test_language_guess():

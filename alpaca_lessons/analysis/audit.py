@@ -5,13 +5,17 @@ what the rule means for the data is stated beside it, with examples, and with wh
 model trained on it. Several checks trace back to how Alpaca generated the 52K: ``<noinput>`` was mapped
 to an empty input only when written exactly, and the teacher was stopped at ``"\\n20"`` and ``"20."``
 (the end of a 20-task list), which also cut any output that happened to contain those characters.
+
+Every rule runs in time linear in the length of the text (no pattern retries an unbounded repetition from
+every position), and a record with a field over ``MAX_FIELD_CHARS`` is reported by its own check and left
+out of the others, so one broken line cannot stall the audit.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +23,8 @@ from alpaca_lessons.common.text import rouge_tokens
 from alpaca_lessons.data import Record
 
 Finding = tuple[int, str]  # (record index, what was found)
+
+MAX_FIELD_CHARS = 100_000  # the longest field of the 52K has 4,181 characters
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,21 @@ class Check:
     find: Callable[[Sequence[Record]], list[Finding]]
 
 
+def _oversized(r: Record) -> str | None:
+    for field in ("instruction", "input", "output"):
+        if len(getattr(r, field)) > MAX_FIELD_CHARS:
+            return f"{field}: {len(getattr(r, field)):,} characters"
+    return None
+
+
+def _scanned(records: Sequence[Record]) -> list[tuple[int, Record]]:
+    """The records the content checks read, with their indices: all but those with an oversized field."""
+    return [(i, r) for i, r in enumerate(records) if _oversized(r) is None]
+
+
 def _per_record(test: Callable[[Record], str | None]) -> Callable[[Sequence[Record]], list[Finding]]:
     def find(records: Sequence[Record]) -> list[Finding]:
-        return [(i, detail) for i, r in enumerate(records) if (detail := test(r)) is not None]
+        return [(i, detail) for i, r in _scanned(records) if (detail := test(r)) is not None]
     return find
 
 
@@ -79,7 +97,8 @@ _MONTH = r"January|February|March|April|May|June|July|August|September|October|N
 _YEAR_CUT = re.compile(
     rf"(?:\b(?:in|of|on|from|to|since|by|until|during|{_MONTH})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,\s+)?"
     r"|\d(?:st|nd|rd|th)?,\s+|\d{4}-|\d{1,2}/\d{1,2}/)20$")
-_LIST_ITEM = re.compile(r"(?m)^\s*(\d+)[.)]\s")
+# Not "^\s*": from every line start \s* would run on through all the blank lines that follow (quadratic).
+_LIST_ITEM = re.compile(r"(?m)^[^\S\n]*(\d+)[.)]\s")
 
 
 def _cut_year(r: Record) -> str | None:
@@ -104,7 +123,7 @@ def _cut_dollar(r: Record) -> str | None:
 def _exact_duplicates(records: Sequence[Record]) -> list[Finding]:
     first: dict[str, int] = {}
     found = []
-    for i, r in enumerate(records):
+    for i, r in _scanned(records):
         if r.instruction in first:
             found.append((i, f"same instruction as record {first[r.instruction]}: {_clip(r.instruction)}"))
         else:
@@ -112,11 +131,28 @@ def _exact_duplicates(records: Sequence[Record]) -> list[Finding]:
     return found
 
 
+_CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+
+
+def instruction_tokens(text: str) -> list[str]:
+    """The tokens near duplicates are compared by: rouge-score's, or one per letter or digit (lowercase,
+    punctuation dropped) when at least half the letters are Chinese, Japanese or Korean: rouge-score keeps
+    only [a-z0-9], so every Chinese instruction would be the same empty set of words."""
+    if not text.isascii():
+        letters = [c for c in text if c.isalpha()]
+        cjk = sum(unicodedata.name(c, "").startswith(_CJK_SCRIPTS) for c in letters)
+        if letters and cjk >= len(letters) / 2:
+            return [c for c in text.lower() if c.isalnum()]
+    return rouge_tokens(text)
+
+
 def _near_duplicates(records: Sequence[Record]) -> list[Finding]:
     first: dict[frozenset[str], int] = {}
     found = []
-    for i, r in enumerate(records):
-        key = frozenset(rouge_tokens(r.instruction))
+    for i, r in _scanned(records):
+        key = frozenset(instruction_tokens(r.instruction))
+        if not key:
+            continue  # no words to compare ("???"): not evidence of anything
         j = first.setdefault(key, i)
         if j != i and records[j].instruction != r.instruction:
             pair = f"{_clip(r.instruction, 50)} | {_clip(records[j].instruction, 50)}"
@@ -140,7 +176,35 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _SCRIPT_LANGUAGE = {"CJK": "Chinese or Japanese (CJK)", "HIRAGANA": "Japanese", "KATAKANA": "Japanese",
                     "HANGUL": "Korean", "CYRILLIC": "Russian or another Cyrillic language", "GREEK": "Greek",
                     "ARABIC": "Arabic", "HEBREW": "Hebrew", "DEVANAGARI": "Hindi or another Devanagari language"}
-_ADDRESS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\S+\.(?:com|org|net|io)\b")
+_TOKEN = re.compile(r"(?<!\S)[^\s@.:]*[@.:]\S*")  # a whole token that has an "@", "." or ":" (every address has)
+_LINK = re.compile(r"https?://\S|www\.\S")
+_DOMAIN_END = re.compile(r"\.(?:com|org|net|io)\b")
+
+
+def without_addresses(text: str) -> str:
+    """The text with each web or mail address replaced by a space, in linear time.
+
+    Exactly what ``re.sub(r"\\S+@\\S+|https?://\\S+|www\\.\\S+|\\S+\\.(?:com|org|net|io)\\b", " ", text)`` gives, but
+    that pattern retries ``\\S+`` from every position of a long token: a 100 KB token took half a minute. An
+    address never spans whitespace, so each token is settled by a few left-to-right scans of it."""
+    if "@" not in text and "://" not in text and "www." not in text and not _DOMAIN_END.search(text):
+        return text  # most texts: no token to look at
+    return _TOKEN.sub(lambda token: _token_without_addresses(token.group()), text)
+
+
+def _token_without_addresses(token: str) -> str:
+    if "@" in token[1:-1]:
+        return " "  # "\S+@\S+" matches from the first character to the end of the token
+    link = _LINK.search(token)
+    if link is not None and link.start() == 0:
+        return " "
+    last_domain = next(iter(deque(_DOMAIN_END.finditer(token), maxlen=1)), None)
+    if last_domain is None or last_domain.start() == 0:  # "\S+" needs a character before the dot
+        return token if link is None else token[: link.start()] + " "
+    # "\S+\.com\b" matches from the first character to the last domain ending; a link may follow it
+    rest = token[last_domain.end():]
+    link = _LINK.search(rest)
+    return " " + (rest if link is None else rest[: link.start()] + " ")
 
 
 def guess_language(text: str) -> str:
@@ -154,7 +218,7 @@ def guess_language(text: str) -> str:
         if len(foreign) >= 3 and len(foreign) >= len(scripts) / 2:
             script = max(sorted(set(foreign)), key=foreign.count)
             return _SCRIPT_LANGUAGE.get(script, f"{script.title()} script")
-    words = _WORD.findall(_ADDRESS.sub(" ", text.lower()))
+    words = _WORD.findall(without_addresses(text.lower()))
     hits = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORD_SETS.items()}
     best = max(hits, key=lambda lang: (hits[lang], lang == "English"))
     return best if hits[best] >= 3 and hits[best] > 2 * hits["English"] else "English"
@@ -234,7 +298,8 @@ CHECKS: tuple[Check, ...] = (
           "Duplicates weigh some tasks more than others and leak between train and validation splits.",
           _exact_duplicates),
     Check("near_duplicate_instruction", "Near duplicate instructions", "the same set of words (rouge-score "
-          "tokens: lowercase, punctuation dropped) as an earlier instruction, in another order or form",
+          "tokens: lowercase, punctuation dropped; characters in Chinese, Japanese or Korean text) as an "
+          "earlier instruction, in another order or form",
           "As exact duplicates, but invisible to a string comparison. (The generator's ROUGE-L filter "
           "kept every pair of instructions at or below 0.7, so few are expected.)", _near_duplicates),
     Check("non_english", "Non-English fields", "a field whose letters are mostly non-Latin, or whose function "
@@ -253,6 +318,10 @@ CHECKS: tuple[Check, ...] = (
     Check("output_copies_input", "Outputs identical to the input", "output equals the (non-empty) input",
           "Sometimes right (a sentence with no error to fix); often a non-answer the model learns to copy.",
           _per_record(_copies_input)),
+    Check("oversized_field", "Records too long to audit", f"a field longer than {MAX_FIELD_CHARS:,} characters "
+          "(the other checks skip the record)",
+          "Likely a broken export or lines run together: training cuts it at the context length, so the model "
+          "learns a fragment.", lambda records: [(i, d) for i, r in enumerate(records) if (d := _oversized(r))]),
 )
 
 

@@ -3,8 +3,10 @@
 It answers ``GET /v1/models`` (every model it serves), ``POST /v1/completions`` (a prompt or a list of
 prompts, ``n`` choices each, numbered ``prompt_index * n + j`` as OpenAI does) and
 ``POST /v1/chat/completions``, with ``stop``, ``max_tokens``, ``finish_reason`` and ``usage``; errors are
-JSON with OpenAI's status codes, so the real ``openai`` client reads them as it would the real API's. A
-request's ``model`` picks the model that answers it. It binds 127.0.0.1 unless told otherwise.
+JSON with OpenAI's status codes (a bad ``Content-Length``, other methods and what ``http.server`` refuses by
+itself too), so the real ``openai`` client reads them as it would the real API's. A request's ``model`` picks
+the model that answers it. It binds 127.0.0.1 unless told otherwise. A request gets at most ``MAX_CHOICES``
+choices, and none more once its client has closed the connection: no request keeps a core busy for nobody.
 
 Randomness is reproducible: each choice is a ``draw``, ``(seed + prompt_index) * n + j`` when the request
 carries a ``seed`` (else a hash of the prompt stands in for it), so the same request gets the same answer
@@ -16,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import sys
 import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,6 +33,7 @@ from alpaca_lessons.generation.teacher.faults import CUT, RATE_LIMIT, SERVER_ERR
 
 MAX_BODY = 32 * 1024 * 1024
 MAX_N = 16
+MAX_CHOICES = 256  # prompts × n in one request (the course sends at most 5 × 1)
 
 
 class RequestError(Exception):
@@ -42,6 +47,10 @@ class RequestError(Exception):
     def body(self) -> dict[str, Any]:
         """The JSON error object, shaped like OpenAI's."""
         return {"error": {"message": str(self), "type": self.kind, "param": self.param, "code": self.code}}
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its answer was written: stop working on it."""
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -138,8 +147,8 @@ class TeacherServer:
         raise RequestError(404, f"The model `{name}` does not exist; this server has {names}.",
                            code="model_not_found", param="model")
 
-    def answer(self, path: str, body: bytes) -> dict[str, Any]:
-        """Answer a POST: parse, maybe inject a fault, run the model, and shape the JSON reply."""
+    def answer(self, path: str, body: bytes, client_gone: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+        """Answer a POST: parse, maybe inject a fault, run the model until ``client_gone()``, shape the JSON."""
         request = _parse_json(body)
         chat = path.endswith("/chat/completions")
         self.count("chat" if chat else "completions")
@@ -158,11 +167,18 @@ class TeacherServer:
         prompts = [model.chat_prompt(_messages(request))] if chat else _prompts(request)
         sampling = _sampling(request, chat, model, prompts)
         n = _int(request, "n", 1, 1, MAX_N)
+        if len(prompts) * n > MAX_CHOICES:
+            raise RequestError(400, f"A request may ask for at most {MAX_CHOICES} choices (prompts × n); this one "
+                               f"asks for {len(prompts)} × {n}. Send fewer prompts per request.", param="prompt")
         seed = request.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise RequestError(400, "'seed' must be an integer", param="seed")
         draws = [_draw(prompt, seed, p) * n + j for p, prompt in enumerate(prompts) for j in range(n)]
-        choices = [_complete(model, prompts[i // n], sampling, draw) for i, draw in enumerate(draws)]
+        choices = []
+        for i, draw in enumerate(draws):
+            if client_gone():
+                raise ClientGone
+            choices.append(_complete(model, prompts[i // n], sampling, draw))
         if fault == CUT:
             victim = rng.randrange(len(choices))
             choices[victim] = _cut(model, prompts[victim // n], sampling, choices[victim], draws[victim], rng)
@@ -220,10 +236,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         teacher = self.server.teacher
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        try:
+            length = _content_length(self.headers.get("Content-Length"))
+        except RequestError as exc:  # where the body ends is unknown: answer, then close the connection
             self.close_connection = True
-            self._send(413, RequestError(413, "request body too large").body())
+            self._send(exc.status, exc.body())
             return
         body = self.rfile.read(length)
         teacher.count("requests")
@@ -232,7 +249,10 @@ class _Handler(BaseHTTPRequestHandler):
                 raise RequestError(401, "Incorrect API key provided.", code="invalid_api_key")
             if self.path not in ("/v1/completions", "/v1/chat/completions"):
                 raise RequestError(404, f"no route POST {self.path}")
-            answer = teacher.answer(self.path, body)
+            answer = teacher.answer(self.path, body, self._client_gone)
+        except ClientGone:
+            teacher.count("abandoned")
+            self.close_connection = True
         except RequestError as exc:
             teacher.count(f"status {exc.status}")
             self._send(exc.status, exc.body())
@@ -244,22 +264,65 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(200, answer)
 
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
+    def _not_allowed(self) -> None:
+        """PUT, DELETE, PATCH, OPTIONS and HEAD: a JSON 405, then close (the body, if any, is not read)."""
+        self.close_connection = True
+        error = RequestError(405, f"Invalid method for URL ({self.command} {self.path}): use GET or POST.")
+        self._send(405, error.body(), {"Allow": "GET, POST"})
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _not_allowed  # noqa: N815 (http.server's naming)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What ``http.server`` refuses by itself (an unknown method, a header too long): JSON, not its HTML page."""
+        self.log_error("code %d, message %s", code, message)
+        self.close_connection = True
+        self._send(code, RequestError(code, message or self.responses.get(code, ("error",))[0]).body())
+
+    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode("utf-8")
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout): nobody to answer
             self.close_connection = True
+
+    def _client_gone(self) -> bool:
+        """Whether the client has closed the connection: a peek that does not wait reads end-of-file or a reset."""
+        connection, timeout = self.connection, self.connection.gettimeout()
+        connection.settimeout(0)
+        try:
+            return connection.recv(1, socket.MSG_PEEK) == b""
+        except BlockingIOError:  # nothing to read: still waiting for its answer
+            return False
+        except OSError:
+            return True
+        finally:
+            connection.settimeout(timeout)
 
 
 # Request parsing -------------------------------------------------------------------------------------
 def _draw(prompt: str, seed: int | None, index: int) -> int:
     """The first draw of prompt ``index``: the request's seed plus the index, else a hash of the prompt."""
     return seed + index if seed is not None else int(hashlib.sha256(prompt.encode()).hexdigest()[:12], 16)
+
+
+def _content_length(header: str | None) -> int:
+    """The body's length: 0 without the header; 400 unless it is a non-negative integer, 413 above ``MAX_BODY``."""
+    text = "0" if header is None else header.strip()
+    if not (text.isascii() and text.isdigit()):
+        raise RequestError(400, f"Content-Length must be a non-negative integer, got {header[:40]!r}")
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:  # (int() refuses over 4,300 digits)
+        raise RequestError(413, f"request body too large: at most {MAX_BODY:,} bytes")
+    return int(digits)
 
 
 def _parse_json(body: bytes) -> dict[str, Any]:
