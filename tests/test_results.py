@@ -98,3 +98,17 @@ def test_novelty_benchmark_summary_reads_a_result_file():
         "decided without an LCS",
         "rouge-score on all of them, extrapolated from its time per pair: 2.0 h",
     ]
+
+
+def test_a_bad_result_file_is_one_error_naming_it(tmp_path):
+    from alpaca_lessons.common.errors import DataError
+
+    broken = tmp_path / "r.json"
+    broken.write_text('{"a": 1,\n "b": }\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"r\.json:2: not a JSON result file"):
+        read_result(broken)
+    with pytest.raises(DataError, match="cannot read"):
+        read_result(tmp_path / "missing.json")
+    (tmp_path / "list.json").write_text("[1]", encoding="utf-8")
+    with pytest.raises(DataError, match="one JSON object"):
+        read_result(tmp_path / "list.json")

@@ -5,8 +5,8 @@ import torch
 from finetune_fixtures import one_thread, tiny_records, tiny_tokenizer  # noqa: F401 (one_thread: an autouse fixture)
 
 from alpaca_lessons.data import Record
-from alpaca_lessons.generation.prompts import TEMPLATE_NO_INPUT, TEMPLATE_WITH_INPUT
 from alpaca_lessons.models.modeling import add_pad_token, build_model, llama_config
+from alpaca_lessons.models.templates import TEMPLATE_NO_INPUT, TEMPLATE_WITH_INPUT
 from alpaca_lessons.training import sft
 
 EOS = 2

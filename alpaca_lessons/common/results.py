@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from alpaca_lessons.common.env import versions
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.paths import course_data_dir
-from alpaca_lessons.data import read_text
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -93,8 +93,17 @@ def write_result(path: str | Path, payload: dict[str, Any], command: str, packag
 
 
 def read_result(path: str | Path) -> dict[str, Any]:
-    """A result file as written by ``write_result``."""
-    return json.loads(read_text(path))
+    """A result file as written by ``write_result``; a missing or malformed file is a DataError naming it."""
+    path = Path(path)
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the result file ({exc.__class__.__name__}: {exc})") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}:{exc.lineno}: not a JSON result file: {exc.msg}") from None
+    if not isinstance(result, dict):
+        raise DataError(f"{path}: a result file holds one JSON object")
+    return result
 
 
 def novelty_benchmark_summary(report: dict[str, Any]) -> list[str]:

@@ -1,5 +1,6 @@
-"""The prompts of the recipe: the teacher's generation prompt (Alpaca's and BELLE's) and the two
-training templates the student model is fine-tuned with.
+"""The teacher's generation prompt, Alpaca's and BELLE's, and the requests built from it.
+
+(The two templates the student model is trained and queried with are in ``models.templates``.)
 
 ``encode_request`` reproduces Alpaca's ``encode_prompt`` (generate_instruction.py) character for
 character, quirks included: the prompt file has no trailing newline so one is added, instructions are
@@ -159,23 +160,3 @@ def request_token_counts(seeds: Sequence[SeedTask], n: int = 200, *, variant: st
     rng = random.Random(seed)
     header, fmt = generation_prompt(variant), request_format(variant)
     return [count_tokens(encode_request(header, sample_examples(seeds, k, rng), fmt)) for _ in range(n)]
-
-
-# The two training templates of Alpaca's train.py (PROMPT_DICT); the response follows "### Response:".
-TEMPLATE_WITH_INPUT = (
-    "Below is an instruction that describes a task, paired with an input that provides further context. "
-    "Write a response that appropriately completes the request.\n\n"
-    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:"
-)
-TEMPLATE_NO_INPUT = (
-    "Below is an instruction that describes a task. "
-    "Write a response that appropriately completes the request.\n\n"
-    "### Instruction:\n{instruction}\n\n### Response:"
-)
-
-
-def training_prompt(record: Record) -> str:
-    """The prompt a record is trained (and later queried) with: with-input or without-input template."""
-    if record.input:
-        return TEMPLATE_WITH_INPUT.format(instruction=record.instruction, input=record.input)
-    return TEMPLATE_NO_INPUT.format(instruction=record.instruction)

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
 from alpaca_lessons.data import Record
-from alpaca_lessons.generation.prompts import training_prompt
+from alpaca_lessons.models.templates import training_prompt
 
 TEMPERATURE, TOP_P = 0.7, 1.0  # Alpaca's demo and AlpacaEval's decoding settings
 

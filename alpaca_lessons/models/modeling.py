@@ -19,8 +19,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, PreTr
 
 from alpaca_lessons.common.paths import course_data_dir
 from alpaca_lessons.data import Record
-from alpaca_lessons.generation.prompts import training_prompt
 from alpaca_lessons.models.shapes import PRESETS
+from alpaca_lessons.models.templates import training_prompt
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 ALPACA_PAD = "[PAD]"  # the token Alpaca's train.py adds to LLaMA's tokenizer, which has none

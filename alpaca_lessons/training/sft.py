@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from alpaca_lessons.data import Record
-from alpaca_lessons.generation.prompts import training_prompt
+from alpaca_lessons.models.templates import training_prompt
 
 IGNORE_INDEX = -100  # the label cross_entropy skips: prompt and padding positions
 MAX_LENGTH = 512  # Alpaca's model_max_length
