@@ -51,6 +51,14 @@ def _styled(function: _Function) -> _Function:
     return styled  # type: ignore[return-value]
 
 
+
+def _finish(fig, ax, title: str):
+    """Title the axes (when a title is given), tighten the layout, and hand the figure back."""
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
 @_styled
 def save_figure(fig, name: str, folder: str | Path | None = None) -> Path:
     """Save ``fig`` as ``<folder>/<name>.png``, by default under ``figures/`` (no timestamp in the file, so
@@ -100,10 +108,7 @@ def binned_histograms(series: dict[str, dict[str, Sequence[float]]], *, xlabel: 
     ax.set_xlabel(xlabel)
     ax.set_ylabel("share of instructions" if density else "count")
     ax.legend(frameon=False)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 @_styled
@@ -181,10 +186,7 @@ def training_curves(logs: dict[str, Sequence[dict]], *, title: str = ""):
     lr_axis.set_ylabel("learning rate (dotted)")
     lr_axis.grid(False)
     ax.legend(frameon=False)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 @_styled
@@ -224,10 +226,7 @@ def mask_figure(mask, *, title: str = ""):
     ax.set_xlabel("key position")
     ax.set_ylabel("query position")
     ax.grid(False)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 @_styled
