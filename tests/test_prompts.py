@@ -1,4 +1,4 @@
-"""Prompts: Alpaca's request encoding reproduced exactly, BELLE's variant, templates, token budget."""
+"""Prompts: Alpaca's request encoding reproduced exactly, BELLE's variant, token budget."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from alpaca_lessons.generation.prompts import (
     generation_prompt,
     sample_examples,
     token_budget,
-    training_prompt,
 )
 
 EXAMPLES = [
@@ -103,11 +102,3 @@ def test_token_budget():
     budget = token_budget("Hello world", max_tokens=10, context=12)
     assert (budget.prompt_tokens, budget.completion_room, budget.fits) == (2, 10, True)
     assert "fits" in budget.summary()
-
-
-def test_training_templates():
-    assert training_prompt(Record("Add.", "2 and 3", "5")).endswith(
-        "### Instruction:\nAdd.\n\n### Input:\n2 and 3\n\n### Response:")
-    no_input = training_prompt(Record("Say hi.", "", "Hi"))
-    assert no_input.startswith("Below is an instruction that describes a task. Write a response")
-    assert "### Input" not in no_input and no_input.endswith("### Response:")
