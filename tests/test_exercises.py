@@ -62,3 +62,15 @@ def test_the_answer_is_the_pinned_one(exercise_id, real_data):
 
 def test_the_wilson_answer_matches_the_formula():
     assert round(_wilson_low(150, 200), 3) == PINNED["05.wilson_low"]
+
+
+def test_exercises_check_answers(real_data, capsys):
+    assert exercises.is_correct("02.largest_prompt", 1025)
+    assert not exercises.is_correct("02.largest_prompt", 3072)
+    assert exercises.is_correct("00.license", " cc by-nc 4.0") and not exercises.is_correct("00.license", None)
+    exercises.check("02.largest_prompt", 1025)
+    exercises.check("02.largest_prompt", 3072)
+    exercises.check("01.empty_inputs", None)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "[02.largest_prompt] correct!" and out[1].startswith("[02.largest_prompt] not quite. Hint:")
+    assert "not answered yet" in out[3]
