@@ -78,6 +78,10 @@ class AppendOnlyStore:
             records.append(record)
         return records
 
+    def lock(self) -> WriterLock:
+        """Take the writer lock on this file (see :class:`WriterLock`): hold it while writing."""
+        return WriterLock(self.path)
+
     def append(self, record: dict[str, Any]) -> None:
         """Write one record as a line and flush it (and fsync it when asked) before returning."""
         self.extend([record])
