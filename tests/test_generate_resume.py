@@ -12,8 +12,8 @@ from lock_helpers import held_elsewhere
 from teacher_helpers import needs_mirror, replay_server, teacher
 
 from alpaca_lessons.cli import main
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.data import DataError
 from alpaca_lessons.generation import GenerationConfig, generate, log_path
 from alpaca_lessons.generation.teacher import REPLAY_MODEL
 
