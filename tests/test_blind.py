@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from lock_helpers import held_elsewhere
+
+from alpaca_lessons.cli import main
 from alpaca_lessons.common.errors import DataError
-from alpaca_lessons.common.store import AppendOnlyStore
+from alpaca_lessons.common.store import AppendOnlyStore, LockedError
 from alpaca_lessons.evaluation.blind import CHOICES, BlindItem, BlindSession, blind_items, read_judgments
 from alpaca_lessons.evaluation.pairs import Pair
 
@@ -87,3 +91,44 @@ def test_several_annotators_share_a_store_and_changed_text_is_refused(tmp_path):
         read_judgments(path, changed)
     with pytest.raises(ValueError):
         BlindSession(pairs(2), path, "  ")
+
+
+def test_a_last_judgment_without_its_newline_is_kept(tmp_path):
+    path = tmp_path / "j.jsonl"
+    session = BlindSession(pairs(3), path, "t", seed=0)
+    a, b = session.pending()[:2]
+    session.record(a.pair.id, "tie")
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # saved by an editor that drops the final newline
+    resumed = BlindSession(pairs(3), path, "t", seed=0)
+    assert resumed.done == 1
+    resumed.record(b.pair.id, "A")
+    assert [r["choice"] for r in AppendOnlyStore(path).read()] == ["tie", "A"]
+    assert not (tmp_path / "j.jsonl.torn").exists()
+
+
+def test_a_session_holds_the_store_against_other_processes(tmp_path):
+    path = tmp_path / "j.jsonl"
+    with held_elsewhere(path) as holder:
+        with pytest.raises(LockedError, match=rf"j\.jsonl is being written by pid {holder.pid} "):
+            BlindSession(pairs(2), path, "t", seed=0)
+    session = BlindSession(pairs(2), path, "t", seed=0)
+    session.record("p/0", "A")
+    session.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        session.record("p/1", "A")
+    assert len(path.read_text().splitlines()) == 1
+
+
+def test_the_command_line_refuses_a_store_another_process_writes(tmp_path, capsys):
+    first, second = tmp_path / "one.json", tmp_path / "two.json"
+    first.write_text(json.dumps([{"instruction": f"Task {i}.", "output": f"one {i}"} for i in range(2)]))
+    second.write_text(json.dumps([{"instruction": f"Task {i}.", "output": f"two {i}"} for i in range(2)]))
+    store = tmp_path / "j.jsonl"
+    with held_elsewhere(store) as holder:
+        code = main(["evaluate", "blind", "--store", str(store), "--annotator", "me", "--systems", str(first),
+                     str(second), "--sample", "2", "status"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == f"alpaca-lessons: error: {store} is being written by pid {holder.pid} (-c {store}); let it " \
+        "finish or stop it first\n"
+    assert not store.exists()

@@ -5,12 +5,14 @@ import math
 import warnings
 
 import pytest
+from lock_helpers import held_elsewhere
 
 from alpaca_lessons.analysis.validity import (
     ALL_VALID,
     Annotation,
     AnnotationSession,
     answer_changes,
+    by_annotator,
     compare_with_published,
     kappa_by_question,
     latest,
@@ -21,6 +23,8 @@ from alpaca_lessons.analysis.validity import (
     validity_summary,
 )
 from alpaca_lessons.common.errors import DataError
+from alpaca_lessons.common.paths import course_data_dir
+from alpaca_lessons.common.store import LockedError
 from alpaca_lessons.data import Record
 
 # small for testing speed: 30 records, 3 of them repeating an instruction with another input
@@ -139,9 +143,66 @@ def test_summary_shares_and_wilson_intervals():
 def test_kappa_by_question_uses_common_records_and_latest_answers():
     a = judged([(True, True, True), (True, False, True), (False, True, True), (True, True, False)])
     b = judged([(True, True, True), (True, True, True), (False, True, True)])
-    b.append(Annotation(1, "h", True, False, True, annotator="y"))  # b changed its mind on record 1
+    b.append(Annotation(1, "h", True, False, True, annotator="x"))  # b changed its mind on record 1
     result = kappa_by_question(a, b)
     assert result["instruction_valid"] == (3, 1.0)
     assert result["input_appropriate"] == (3, 1.0)
     n, kappa = result["output_correct"]
     assert n == 3 and math.isnan(kappa)  # everyone said yes: kappa undefined
+
+
+def test_a_last_answer_without_its_newline_is_kept_when_the_next_is_appended(tmp_path):
+    path = tmp_path / "ann.jsonl"
+    s = session(path)
+    for _ in range(3):
+        s.answer(True, True, True)
+    path.write_bytes(path.read_bytes()[:-1])  # the file was saved by an editor that drops the final newline
+    resumed = session(path)
+    assert resumed.done() == 3
+    resumed.answer(False, True, True)
+    assert [a.answers()[0] for a in read_annotations(path, RECORDS)] == [True, True, True, False]
+    assert not (tmp_path / "ann.jsonl.torn").exists()
+
+
+# ------------------------------------------------------------------------------------------ one person per file
+def test_a_file_with_another_annotators_answers_is_refused(tmp_path):
+    path = tmp_path / "ann.jsonl"
+    first = session(path, annotator="ann")
+    for _ in range(3):
+        first.answer(True, True, True)
+    first.close()
+    with pytest.raises(DataError, match=r"ann\.jsonl: holds answers by 'ann', not 'bob': one annotator per file"):
+        session(path, annotator="bob")
+    assert session(path, annotator="ann").done() == 3  # its own annotator resumes it
+    with pytest.raises(RuntimeError, match="closed"):
+        first.answer(True, True, True)
+    assert len(path.read_text().splitlines()) == 3
+
+
+def test_latest_and_the_statistics_never_merge_two_people(tmp_path):
+    ann = [Annotation(0, "h", True, True, True, "ann"), Annotation(1, "h", True, True, True, "ann")]
+    bob = [Annotation(0, "h", False, False, False, "bob")]
+    mixed = [ann[0], bob[0], ann[1]]  # a file two people wrote into
+    with pytest.raises(ValueError, match=r"2 annotators \('ann', 'bob'\): split them with by_annotator"):
+        latest(mixed)
+    with pytest.raises(ValueError, match="2 annotators"):
+        validity_summary(mixed)
+    with pytest.raises(ValueError, match="2 annotators"):
+        kappa_by_question(mixed, ann)
+    assert by_annotator(mixed) == {"ann": ann, "bob": bob}
+    assert validity_summary(latest(by_annotator(mixed)["bob"]).values())[ALL_VALID].successes == 0
+    assert kappa_by_question(ann, bob)["instruction_valid"][0] == 1  # one record in common
+
+
+def test_the_shipped_annotations_are_one_annotators():
+    history = read_annotations(course_data_dir() / "annotations" / "validity_claude.jsonl")
+    assert len(by_annotator(history)) == 1 and history[0].annotator.startswith("Claude (Anthropic AI model)")
+    assert len(latest(history)) == 200
+
+
+def test_a_session_holds_the_file_against_other_processes(tmp_path):
+    path = tmp_path / "ann.jsonl"
+    with held_elsewhere(path) as holder:
+        with pytest.raises(LockedError, match=rf"ann\.jsonl is being written by pid {holder.pid} "):
+            session(path)
+    session(path).answer(True, True, True)

@@ -6,19 +6,24 @@ given: one line per answer, so a kernel restart loses nothing, the next session 
 unanswered record, and changing an earlier answer appends a new line (the latest wins; the history
 stays). Records are referred to by their index in the data and a sha256 of their text, so an
 annotation file never copies the data and notices when the data it was made on has changed.
+
+One annotator per file: a session refuses a file that holds someone else's answers, and a session holds
+the file's writer lock while it lives, so a second process cannot write it. ``latest`` and the
+statistics refuse a history that mixes annotators (split it with ``by_annotator``) rather than merge
+two people's answers into one.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.stats import Proportion, cohen_kappa, proportion
-from alpaca_lessons.common.store import JudgmentLog, text_hash, utc_now
+from alpaca_lessons.common.store import JudgmentLog, WriterLock, text_hash, utc_now
 from alpaca_lessons.data import Record
 
 QUESTIONS: dict[str, str] = {
@@ -151,8 +156,26 @@ def _expected_hash(records: Sequence[Record]) -> Callable[[Any], str | None]:
     return expected
 
 
+def by_annotator(history: Sequence[Annotation]) -> dict[str, list[Annotation]]:
+    """Each annotator's judgments, in file order, by annotator (in the order they first appear)."""
+    split: dict[str, list[Annotation]] = {}
+    for annotation in history:
+        split.setdefault(annotation.annotator, []).append(annotation)
+    return split
+
+
+def _one_annotator(annotations: Iterable[Annotation]) -> None:
+    """Refuse judgments by more than one person: their answers are never merged silently."""
+    people = list(dict.fromkeys(a.annotator for a in annotations))
+    if len(people) > 1:
+        raise ValueError(f"annotations by {len(people)} annotators ({', '.join(map(repr, people))}): split them "
+                         "with by_annotator() and use one person's at a time")
+
+
 def latest(history: Sequence[Annotation]) -> dict[int, Annotation]:
-    """The current answer for each record: the last judgment given wins."""
+    """The current answer for each record: the last judgment given wins. One annotator's history only
+    (a ValueError otherwise)."""
+    _one_annotator(history)
     return {a.index: a for a in history}
 
 
@@ -175,7 +198,10 @@ class AnnotationSession:
     """Annotating a sample, one record at a time, appending every answer to a JSONL file.
 
     Opening a session on an existing file resumes it: ``position`` is the first record of the sample
-    without an answer. A torn last line from a crash is reported (a warning) and skipped.
+    without an answer. A torn last line from a crash is reported (a warning) and skipped. The file is one
+    annotator's: one with another annotator's answers is refused (a DataError). The session holds the
+    file's :class:`WriterLock` until :meth:`close` (or until it is dropped): another process opening the
+    file gets a ``LockedError`` naming this one.
     """
 
     def __init__(self, path: str | Path, sample: Sequence[SampleItem], records: Sequence[Record], annotator: str,
@@ -190,13 +216,26 @@ class AnnotationSession:
         for item in self.sample:
             if record_sha256(records[item.index]) != item.sha256:
                 raise DataError(f"sample item {item.index} does not match the data (sha256 mismatch)")
-        self.history = read_annotations(path, records)
+        self.lock = WriterLock(path)
+        try:
+            self.history = read_annotations(path, records)
+            others = list(dict.fromkeys(a.annotator for a in self.history if a.annotator != annotator))
+            if others:
+                raise DataError(f"{path}: holds answers by {', '.join(map(repr, others))}, not {annotator!r}: "
+                                "one annotator per file, so give yours its own file")
+        except BaseException:
+            self.lock.release()
+            raise
         self.current = latest(self.history)
         first_open = self.next_unanswered(0)
         self.position = 0 if first_open is None else first_open
 
     def __len__(self) -> int:
         return len(self.sample)
+
+    def close(self) -> None:
+        """Release the file for other processes; answering afterwards is refused."""
+        self.lock.release()
 
     def record(self, position: int | None = None) -> Record:
         """The record at ``position`` (default: the current one)."""
@@ -227,6 +266,8 @@ class AnnotationSession:
     def answer(self, instruction_valid: bool, input_appropriate: bool, output_correct: bool, note: str = "",
                position: int | None = None) -> Annotation:
         """Record a judgment (appended and flushed at once), then move to the next unanswered record."""
+        if not self.lock.held:
+            raise RuntimeError(f"the session on {self.log.path} is closed: open a new one to annotate")
         position = self.position if position is None else position
         item = self.sample[position]
         annotation = Annotation(item.index, item.sha256, bool(instruction_valid), bool(input_appropriate),
@@ -241,9 +282,10 @@ class AnnotationSession:
 
 def validity_summary(annotations: Sequence[Annotation], confidence: float = 0.95) -> dict[str, Proportion]:
     """Share of "yes" for each question and for all three, with Wilson intervals (one judgment per record:
-    pass ``latest(history).values()``)."""
+    pass ``latest(history).values()``; one annotator's, a ValueError otherwise)."""
     if not annotations:
         raise ValueError("no annotations to summarize")
+    _one_annotator(annotations)
     n = len(annotations)
     summary = {q: proportion(sum(getattr(a, q) for a in annotations), n, confidence) for q in QUESTIONS}
     summary[ALL_VALID] = proportion(sum(a.all_valid for a in annotations), n, confidence)
@@ -264,7 +306,8 @@ def compare_with_published(summary: dict[str, Proportion]) -> list[dict[str, str
 
 def kappa_by_question(a: Sequence[Annotation], b: Sequence[Annotation]) -> dict[str, tuple[int, float]]:
     """Cohen's kappa between two annotators on the records both judged (latest answers), per question
-    and for "all valid": question -> (records in common, kappa)."""
+    and for "all valid": question -> (records in common, kappa). Each of ``a`` and ``b`` is one annotator's
+    (a ValueError otherwise); they may be one person annotating twice."""
     first, second = latest(a), latest(b)
     common = sorted(first.keys() & second.keys())
     if not common:

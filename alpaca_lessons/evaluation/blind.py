@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from alpaca_lessons.common.errors import DataError
-from alpaca_lessons.common.store import AppendOnlyStore, utc_now
+from alpaca_lessons.common.store import AppendOnlyStore, WriterLock, utc_now
 from alpaca_lessons.evaluation.metrics import WinRate, win_rate_of
 from alpaca_lessons.evaluation.pairs import FIRST, SECOND, TIE, Pair, pair_hashes, pair_log
 
@@ -92,6 +92,8 @@ class BlindSession:
     The store may hold several annotators' judgments; a session sees only its own. A restarted session
     resumes with the first item not yet judged; judging a pair again replaces the earlier verdict (the old
     line stays in the file, the last one counts). System names stay hidden until every item is judged.
+    The session holds the store's :class:`WriterLock` until :meth:`close` (or until it is dropped): another
+    process opening the store gets a ``LockedError`` naming this one.
     """
 
     def __init__(self, pairs: Sequence[Pair], store: AppendOnlyStore | str | Path, annotator: str, *,
@@ -102,13 +104,27 @@ class BlindSession:
         self.log = pair_log(store, clock)
         self.annotator, self.seed, self.rubric = annotator, seed, rubric
         self._by_id = {item.pair.id: item for item in self.items}
+        self.lock = WriterLock(self.log.path)
+        try:
+            self._done = self._resume(pairs)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _resume(self, pairs: Sequence[Pair]) -> dict[str, dict[str, Any]]:
+        """This annotator's latest judgment of each pair in the store, checked against the session's pairs."""
+        annotator = self.annotator
         mine = self.log.read(pair_hashes(pairs), where=lambda r: r.get("annotator") == annotator
                              and r.get("pair_id") in self._by_id)
         for record in mine:
             if record.get("swapped") != self._by_id[record["pair_id"]].swapped:
                 raise DataError(f"{self.log.path}: {record['pair_id']} was shown with the other side order; "
                                 "the session's seed differs from the one the judgments were made with")
-        self._done = {record["pair_id"]: record for record in mine}
+        return {record["pair_id"]: record for record in mine}
+
+    def close(self) -> None:
+        """Release the store for other processes; recording afterwards is refused."""
+        self.lock.release()
 
     @property
     def done(self) -> int:
@@ -136,6 +152,8 @@ class BlindSession:
 
     def record(self, pair_id: str, choice: str, reason: str = "") -> dict[str, Any]:
         """Record a blind choice for ``pair_id`` and append it to the log before returning it."""
+        if not self.lock.held:
+            raise RuntimeError(f"the session on {self.log.path} is closed: open a new one to judge")
         item = self._by_id[pair_id]
         record = {
             "pair_id": pair_id, "pair_hash": item.pair.text_hash, "annotator": self.annotator,

@@ -14,13 +14,15 @@ instructions and where each task came from); ``<out>.requests.jsonl`` logs the r
 one line per applied request (its accounting and its kept tasks). The log line is written first, so a
 run killed at any point (kill -9 included) resumes exactly: the pool is rebuilt from the tasks file,
 tasks the log has but the tasks file lost are appended, and the next request is the one after the last
-logged.
+logged. A resumed run must ask for what the log's header lists (``RESUME_KEYS``, ``SAMPLING_KEYS``), and
+a run holds the output's writer lock, so a second process on the same output is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections import Counter
@@ -45,6 +47,9 @@ ALPACA_STOP = ("\n20", "20.", "20.")  # Alpaca's stop sequences, the duplicate i
 #: Other tokenizers (a LLaMA served by vLLM, say) have no such token: send ``logit_bias=None`` to them.
 BAN_GPT3_ENDOFTEXT: dict[str, int] = {"50256": -100}
 RESUME_KEYS = ("profile", "seed", "num_prompt_instructions", "request_batch_size", "n", "threshold")
+# How the teacher samples and what a kept task records: a resumed run keeps them too, or its tasks would be
+# made differently from the earlier sessions' while the log's header still lists the old values.
+SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "stop", "logit_bias", "avg_similarity")
 # Requests queued per slot of concurrency. Not at concurrency 1 (one request at a time, as Alpaca sent them,
 # so none is ever wasted) nor under max_cost (only what is sent is reserved against the budget).
 LOOKAHEAD = 4
@@ -150,7 +155,8 @@ async def agenerate(output: str | Path, teacher: Teacher, config: GenerationConf
     prices = prices or teacher_prices(teacher.model)
     if config.max_cost is not None and prices is None:
         raise ValueError(f"max_cost needs prices: none are known for {teacher.model!r}, so pass prices=Prices(...)")
-    return await _Run(Path(output), teacher, config, prices, progress).run()
+    with AppendOnlyStore(output).lock():  # the tasks file and its request log: one writer at a time
+        return await _Run(Path(output), teacher, config, prices, progress).run()
 
 
 class _Run:
@@ -216,8 +222,8 @@ class _Run:
         stored = header.get("run")
         if not isinstance(stored, dict):
             raise DataError(f"{self.log.path}:1: the first line should hold the run's settings ('run')")
-        wanted = self._settings()
-        for key in RESUME_KEYS:
+        wanted = json.loads(json.dumps(self._settings()))  # as the header stores them (a tuple is a list)
+        for key in RESUME_KEYS + SAMPLING_KEYS:
             if stored.get(key) != wanted[key]:
                 raise DataError(f"{self.log.path}:1: field '{key}' is {stored.get(key)!r} in this run but "
                                 f"{wanted[key]!r} was asked; resume with the same value or choose another output")
