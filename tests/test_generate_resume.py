@@ -15,7 +15,7 @@ from alpaca_lessons.cli import main
 from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.generation import GenerationConfig, generate, log_path
-from alpaca_lessons.generation.teacher import REPLAY_MODEL
+from alpaca_lessons.generation.teacher import REPLAY_MODEL, Teacher
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-test-SECRET-7f3a9"
@@ -130,3 +130,16 @@ def test_resume_refuses_other_sampling_settings_naming_both_values(tmp_path):
                 "asked; resume with the same value or choose another output"
         assert log_path(path).read_bytes() == log  # nothing appended by the refused runs
         assert run(num_tasks=8).status == "done"  # the same settings resume (a larger target is not a change)
+
+
+def test_resume_refuses_another_teacher_model_or_api(tmp_path):
+    path, small = tmp_path / "t.jsonl", GenerationConfig(num_tasks=5, request_batch_size=1, max_tokens=300)
+    with replay_server() as server:
+        assert generate(path, teacher(server), small, progress=False).status == "done"
+        log = log_path(path).read_bytes()
+        other = Teacher(server.base_url, "another-model", timeout=10.0)
+        with pytest.raises(DataError, match=r":1: field 'teacher' is '.+' in this run but 'another-model' was asked"):
+            generate(path, other, small, progress=False)
+        with pytest.raises(DataError, match=r":1: field 'api' is 'completions' in this run but 'chat' was asked"):
+            generate(path, teacher(server, api="chat"), small, progress=False)
+        assert log_path(path).read_bytes() == log

@@ -14,8 +14,8 @@ instructions and where each task came from); ``<out>.requests.jsonl`` logs the r
 one line per applied request (its accounting and its kept tasks). The log line is written first, so a
 run killed at any point (kill -9 included) resumes exactly: the pool is rebuilt from the tasks file,
 tasks the log has but the tasks file lost are appended, and the next request is the one after the last
-logged. A resumed run must ask for what the log's header lists (``RESUME_KEYS``, ``SAMPLING_KEYS``), and
-a run holds the output's writer lock, so a second process on the same output is refused.
+logged. A resumed run must ask for what the log's header lists (``RESUME_KEYS``, ``SAMPLING_KEYS``,
+``TEACHER_KEYS``), and a run holds the output's writer lock, so a second process on the same output is refused.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ RESUME_KEYS = ("profile", "seed", "num_prompt_instructions", "request_batch_size
 # How the teacher samples and what a kept task records: a resumed run keeps them too, or its tasks would be
 # made differently from the earlier sessions' while the log's header still lists the old values.
 SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "stop", "logit_bias", "avg_similarity")
+# Who writes the tasks: a resumed run asks the same model through the same API, or one file mixes two teachers.
+TEACHER_KEYS = ("teacher", "api")
 # Requests queued per slot of concurrency. Not at concurrency 1 (one request at a time, as Alpaca sent them,
 # so none is ever wasted) nor under max_cost (only what is sent is reserved against the budget).
 LOOKAHEAD = 4
@@ -223,7 +225,7 @@ class _Run:
         if not isinstance(stored, dict):
             raise DataError(f"{self.log.path}:1: the first line should hold the run's settings ('run')")
         wanted = json.loads(json.dumps(self._settings()))  # as the header stores them (a tuple is a list)
-        for key in RESUME_KEYS + SAMPLING_KEYS:
+        for key in RESUME_KEYS + SAMPLING_KEYS + TEACHER_KEYS:
             if stored.get(key) != wanted[key]:
                 raise DataError(f"{self.log.path}:1: field '{key}' is {stored.get(key)!r} in this run but "
                                 f"{wanted[key]!r} was asked; resume with the same value or choose another output")
