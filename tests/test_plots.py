@@ -77,3 +77,17 @@ def test_gpu_benchmark_figure_shows_throughput_and_memory():
     assert [t.get_text() for t in left.texts] == [" 25.0% MFU"]
     assert sorted(p.get_width() for p in right.patches) == [1.0, 2.0]  # GiB
     plt.close(fig)
+
+
+def test_a_notebook_shows_every_course_figure(tmp_path):
+    """In a real kernel with the inline backend, the second styled figure is shown too (restoring all rcParams
+    after the first one once switched interactive mode off, and no later figure appeared)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    draw = (f"from alpaca_lessons.common.plots import histograms, save_figure\n"
+            f"save_figure(histograms({{'a': [1, 2, 3]}}), 'x', {str(tmp_path)!r})")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(draw) for _ in range(2)])
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    shown = [[o for o in cell.outputs if "image/png" in o.get("data", {})] for cell in notebook.cells]
+    assert [len(images) for images in shown] == [1, 1]

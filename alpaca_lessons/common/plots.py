@@ -35,9 +35,17 @@ _Function = TypeVar("_Function", bound=Callable[..., Any])
 
 @contextmanager
 def course_style() -> Iterator[None]:
-    """Draw (or save) with the course's look inside the block; the previous rcParams come back after it."""
-    with matplotlib.rc_context(COURSE_STYLE):
+    """Draw (or save) with the course's look inside the block; the style's own settings come back after it.
+
+    Only the keys of ``COURSE_STYLE`` are restored, not every rcParam as ``matplotlib.rc_context`` would: the
+    notebook's inline backend sets itself up (interactive mode on) the first time a figure is made, and
+    restoring everything would undo that, so no later figure would be shown."""
+    saved = {key: matplotlib.rcParams[key] for key in COURSE_STYLE}
+    matplotlib.rcParams.update(COURSE_STYLE)
+    try:
         yield
+    finally:
+        matplotlib.rcParams.update(saved)
 
 
 def _styled(function: _Function) -> _Function:
@@ -49,7 +57,6 @@ def _styled(function: _Function) -> _Function:
             return function(*args, **kwargs)
 
     return styled  # type: ignore[return-value]
-
 
 
 def _finish(fig, ax, title: str):
