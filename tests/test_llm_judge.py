@@ -8,9 +8,11 @@ import pytest
 
 from alpaca_lessons.cli.teacher_cmd import load_model
 from alpaca_lessons.common.errors import DataError
-from alpaca_lessons.common.prices import PRICES
+from alpaca_lessons.common.prices import PRICES, Prices
+from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.evaluation.llm_judge import (
     Cost,
+    CostLimitError,
     LengthJudge,
     PairwiseJudge,
     answers_in_prompt,
@@ -19,8 +21,10 @@ from alpaca_lessons.evaluation.llm_judge import (
     judge_prompt,
     length_baseline_preference,
     parse_verdict,
+    prompt_tokens,
 )
 from alpaca_lessons.evaluation.pairs import TIE, Pair
+from alpaca_lessons.generation.prompts import count_tokens
 from alpaca_lessons.generation.teacher import FaultPlan, TeacherError, TeacherServer
 from alpaca_lessons.generation.teacher.rule import RuleModel
 
@@ -151,3 +155,92 @@ def test_costs_follow_the_price_table():
     cost = Cost(PRICES["gpt-4-0613"], calls=1, prompt_tokens=1000, completion_tokens=10)
     assert cost.dollars == pytest.approx(0.03 + 0.0006)  # $30 and $60 per million tokens
     assert Cost(None, prompt_tokens=1000).dollars is None
+
+
+def test_openais_own_retries_are_off_so_each_paid_attempt_is_counted(server):
+    running, _ = server
+    running.faults = FaultPlan(1.0, ("500",))
+    judge = PairwiseJudge.connect(running.base_url, "length-baseline", max_attempts=1)
+    with pytest.raises(TeacherError, match="after 1 attempts"):
+        judge.ask("i", "a", "b")
+    assert running.stats["requests"] == 1  # the openai client would have sent it 3 times
+
+
+# $1 per completion token and nothing for the prompt: the most a request can cost is max_tokens dollars,
+# whatever the tokenizer says, so the bounds below are plain arithmetic.
+PER_COMPLETION_TOKEN = Prices(0.0, 1e6, "a test price")
+
+
+def test_a_run_that_could_pass_max_cost_is_refused_before_any_request(server, tmp_path):
+    running, scripted = server
+    store = tmp_path / "judge.jsonl"
+    # 3 pairs x 2 orders x 5 tokens at most = $30
+    judge = PairwiseJudge.connect(running.base_url, "length-baseline", max_tokens=5, prices=PER_COMPLETION_TOKEN,
+                                  max_cost=29.99)
+    assert judge.projected_cost(pairs(3)) == 30.0
+    with pytest.raises(CostLimitError, match=r"judging 3 pairs .* up to \$30\.0000 .*max_cost=\$29\.99"):
+        judge_pairs(judge, pairs(3), store)
+    assert running.stats["requests"] == 0 and judge.cost.calls == 0 and not store.exists()
+    enough = PairwiseJudge.connect(running.base_url, "length-baseline", max_tokens=5, prices=PER_COMPLETION_TOKEN,
+                                   max_cost=30.0)
+    assert [r["preference"] for r in judge_pairs(enough, pairs(3), store)] == [2, 2, 2]
+    assert enough.cost.calls == 6 and enough.cost.dollars == 6 * 5  # each ranking is cut at 5 words
+
+
+def test_no_request_starts_that_could_take_the_cost_past_max_cost(server):
+    running, scripted = server
+    judge = PairwiseJudge.connect(running.base_url, "scripted", max_tokens=10, prices=PER_COMPLETION_TOKEN,
+                                  max_cost=21.0, max_attempts=1)
+    scripted.replies += ["model_1", "model_2"]
+    assert judge.judge(pairs(1)[0]).preference == 1  # 2 one-word replies: $2 spent, $20 was the bound
+    with pytest.raises(CostLimitError, match=r"pair p/1 .* up to \$20\.0000 .*\$2\.0000 spent"):
+        judge.judge(pairs(2)[1])  # $2 + $20 could pass $21: neither order is asked
+    with pytest.raises(CostLimitError, match="the next request"):
+        PairwiseJudge.connect(running.base_url, "scripted", max_tokens=10, prices=PER_COMPLETION_TOKEN,
+                              max_cost=9.99, max_attempts=1).ask("i", "a", "b")
+    assert running.stats["requests"] == 2 and scripted.seen[2:] == []
+
+
+class CharacterTokens(RuleModel):
+    """A rule model whose tokens are characters: a far finer tokenizer than the judge's estimate."""
+
+    def count_tokens(self, text: str) -> int:
+        return len(text)
+
+
+def test_a_run_stopped_by_the_cap_on_the_way_keeps_its_verdicts_and_resumes(tmp_path):
+    per_prompt_token = Prices(1e6, 0.0, "a test price")  # $1 per prompt token
+    judge_rule = LengthJudge()
+    with TeacherServer(CharacterTokens("chars", "the length rule, billed per character", judge_rule.rank)) as running:
+        estimated = sum(prompt_tokens(judge_prompt(p.instruction, a, b)) for p in pairs(2)
+                        for a, b in ((p.output_1, p.output_2), (p.output_2, p.output_1)))
+        judge = PairwiseJudge.connect(running.base_url, "chars", prices=per_prompt_token, max_cost=estimated)
+        assert judge.projected_cost(pairs(2)) == estimated  # so the run starts...
+        store = tmp_path / "judge.jsonl"
+        with pytest.raises(CostLimitError, match="pair p/1"):
+            judge_pairs(judge, pairs(2), store)  # ...but the first pair is billed in characters, far past the estimate
+        assert judge.cost.calls == 2 and len(AppendOnlyStore(store).read()) == 1
+        again = PairwiseJudge.connect(running.base_url, "chars", prices=per_prompt_token)
+        assert [r["preference"] for r in judge_pairs(again, pairs(2), store)] == [2, 2] and again.cost.calls == 2
+
+
+def test_the_prompt_estimate_counts_each_message_and_the_chat_formats_tokens():
+    messages = judge_prompt("Add 2 and 3.", "5", "six")
+    content = count_tokens(messages[0]["content"]) + count_tokens(messages[1]["content"])
+    assert prompt_tokens(messages) == content + 2 * 4 + 3  # OpenAI's cookbook: 4 per message, 3 to prime the reply
+
+
+def test_a_remote_judge_needs_a_price_and_max_cost_needs_one_anywhere(server, monkeypatch):
+    running, _ = server
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    with pytest.raises(TeacherError, match="no price is known for 'gpt-x'"):
+        PairwiseJudge.connect("https://api.example.com/v1", "gpt-x", allow_remote=True)
+    given = PairwiseJudge.connect("https://api.example.com/v1", "gpt-x", allow_remote=True,
+                                  prices=PER_COMPLETION_TOKEN)
+    assert given.cost.prices is PER_COMPLETION_TOKEN
+    assert PairwiseJudge.connect(running.base_url, "length-baseline").cost.prices is None  # local: free, unpriced
+    with pytest.raises(TeacherError, match="max_cost needs prices"):
+        PairwiseJudge.connect(running.base_url, "length-baseline", max_cost=1.0)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="non-negative"):
+            PairwiseJudge.connect(running.base_url, "length-baseline", prices=PER_COMPLETION_TOKEN, max_cost=bad)

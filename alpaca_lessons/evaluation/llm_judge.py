@@ -3,10 +3,14 @@ to cancel a position bias, the judge's cost, and the length baseline (the longer
 
 Every request goes through the teacher client (``generation.teacher.client``): nothing leaves this
 machine without ``allow_remote``, retries are counted, and the tokens are priced from ``common.prices``.
+A remote judge must have a price (the table's, or one given), and ``max_cost`` caps what a judge may
+spend: :func:`judge_pairs` refuses to start when the pairs could cost more (both orders, every reply at
+``max_tokens``), and no request starts that could take the cost past it.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -17,8 +21,9 @@ from typing import Any, TypeVar
 from alpaca_lessons.common.prices import PRICES, Prices
 from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.evaluation.pairs import FIRST, SECOND, TIE, Pair, pair_hashes, pair_log
+from alpaca_lessons.generation.prompts import count_tokens
 from alpaca_lessons.generation.teacher.base import Sampling
-from alpaca_lessons.generation.teacher.client import Reply, Session, Teacher, TeacherError, run_sync
+from alpaca_lessons.generation.teacher.client import Reply, Session, Teacher, TeacherError, is_local, run_sync
 
 T = TypeVar("T")
 
@@ -53,6 +58,10 @@ Reply with the ranking only, as a Python list in exactly this form, rank 1 for t
     {{'model': <model-name>, 'rank': <model-rank>}}
 ]'''
 
+# Tokens OpenAI's chat format adds to a prompt: per message, and once to prime the reply (OpenAI's cookbook).
+CHAT_TOKENS_PER_MESSAGE = 4
+CHAT_TOKENS_PER_REPLY = 3
+
 _ANSWER_RE = re.compile(r'"answer": """(.*?)"""\n    }', re.S)
 
 
@@ -60,6 +69,11 @@ def judge_prompt(instruction: str, output_1: str, output_2: str) -> list[dict[st
     """The chat messages that ask a judge to rank ``output_1`` (model_1) against ``output_2`` (model_2)."""
     user = JUDGE_TEMPLATE.format(instruction=instruction, output_1=output_1, output_2=output_2)
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def prompt_tokens(messages: Sequence[dict[str, str]]) -> int:
+    """The prompt tokens of a conversation, estimated: r50k tokens of each message and the chat format's own."""
+    return sum(count_tokens(m["content"]) + CHAT_TOKENS_PER_MESSAGE for m in messages) + CHAT_TOKENS_PER_REPLY
 
 
 def answers_in_prompt(prompt: str) -> tuple[str, str]:
@@ -95,6 +109,10 @@ def parse_verdict(reply: str) -> int | None:
     named = {(a or b).lower() for a, b in _NAMED_RE.findall(text)}
     named = {"1" if n in ("1", "a") else "2" for n in named}
     return int(named.pop()) if len(named) == 1 else None
+
+
+class CostLimitError(TeacherError):
+    """A judge's next request (or run) could take its cost past ``max_cost``: nothing was sent for it."""
 
 
 @dataclass
@@ -155,15 +173,27 @@ def combine_orders(forward: int | None, backward: int | None) -> int:
 @dataclass
 class PairwiseJudge:
     """A pairwise LLM judge behind any OpenAI-compatible chat endpoint, asked through the course's one
-    teacher client (its locality check and opt-in, its counted retries, its usage)."""
+    teacher client (its locality check and opt-in, its counted retries, its usage), with a dollar cap."""
 
     teacher: Teacher  # with api="chat"
     max_tokens: int = 100
     temperature: float = 0.0
+    prices: Prices | None = None  # None: the price table's entry for the model (if any)
+    max_cost: float | None = None  # dollars this judge may spend; None: no cap
     cost: Cost = field(init=False)
 
     def __post_init__(self) -> None:
-        self.cost = Cost(PRICES.get(self.model))
+        prices = self.prices or PRICES.get(self.model)
+        if prices is None and not is_local(self.teacher.base_url):
+            raise TeacherError(f"no price is known for {self.model!r} and a remote judge costs money: give its "
+                               "prices (prices=Prices(...), or --price-in and --price-out on the command line)")
+        if self.max_cost is not None:
+            if not (math.isfinite(self.max_cost) and self.max_cost >= 0):
+                raise ValueError(f"max_cost must be a non-negative number of dollars, got {self.max_cost}")
+            if prices is None:
+                raise TeacherError(f"max_cost needs prices: none are known for {self.model!r} (prices=Prices(...), "
+                                   "or --price-in and --price-out on the command line)")
+        self.cost = Cost(prices)
 
     @property
     def model(self) -> str:
@@ -172,13 +202,35 @@ class PairwiseJudge:
 
     @classmethod
     def connect(cls, base_url: str, model: str, *, api_key: str | None = None, allow_remote: bool = False,
-                max_tokens: int = 100, temperature: float = 0.0, **teacher_options: Any) -> PairwiseJudge:
+                max_tokens: int = 100, temperature: float = 0.0, prices: Prices | None = None,
+                max_cost: float | None = None, **teacher_options: Any) -> PairwiseJudge:
         """A judge at ``base_url`` (ending in ``/v1``). An endpoint not on this machine is refused unless
-        ``allow_remote`` (a real judge costs money). The key comes from ``api_key`` or ``$OPENAI_API_KEY``;
-        a local server needs none. ``teacher_options`` go to :class:`Teacher` (timeout, max_attempts, backoff)."""
+        ``allow_remote`` (a real judge costs money), and needs a price: the table's for ``model``, or
+        ``prices``. The key comes from ``api_key`` or ``$OPENAI_API_KEY``; a local server needs none.
+        ``teacher_options`` go to :class:`Teacher` (timeout, max_attempts, backoff). Nothing is sent here."""
         key = api_key or os.environ.get("OPENAI_API_KEY")
         teacher = Teacher(base_url, model, api="chat", api_key=key, allow_remote=allow_remote, **teacher_options)
-        return cls(teacher, max_tokens, temperature)
+        return cls(teacher, max_tokens, temperature, prices, max_cost)
+
+    def worst_cost(self, messages: Sequence[dict[str, str]]) -> float:
+        """The most one request can cost: its prompt (estimated, see :func:`prompt_tokens`) and a reply of
+        ``max_tokens``; 0 when no price is known."""
+        prices = self.cost.prices
+        return 0.0 if prices is None else prices.cost(prompt_tokens(messages), self.max_tokens)
+
+    def projected_cost(self, pairs: Iterable[Pair]) -> float:
+        """The most judging ``pairs`` can cost: both orders of each, every reply at ``max_tokens``."""
+        return sum(self.worst_cost(judge_prompt(p.instruction, a, b))
+                   for p in pairs for a, b in ((p.output_1, p.output_2), (p.output_2, p.output_1)))
+
+    def check_budget(self, more: float, what: str) -> None:
+        """Raise :class:`CostLimitError` when spending ``more`` dollars on ``what`` could take the cost past
+        ``max_cost``."""
+        spent = self.cost.dollars or 0.0
+        if self.max_cost is not None and spent + more > self.max_cost:
+            raise CostLimitError(f"{what} could cost up to ${more:.4f} ({self.cost.prices.source}); with "
+                                 f"${spent:.4f} spent, that could pass max_cost=${self.max_cost:.2f}: nothing "
+                                 "was sent for it")
 
     def ask(self, instruction: str, output_1: str, output_2: str) -> tuple[int | None, str]:
         """One request: the parsed verdict (1, 2, 0 or None) with ``output_1`` as model_1, and the raw reply.
@@ -190,9 +242,11 @@ class PairwiseJudge:
         return self.run_in_session(lambda session: self.ajudge(session, pair))
 
     async def aask(self, session: Session, instruction: str, output_1: str, output_2: str) -> tuple[int | None, str]:
-        """:meth:`ask` on an open session of the judge's teacher (one connection pool for many requests)."""
-        reply = await session.converse(judge_prompt(instruction, output_1, output_2),
-                                       Sampling(self.max_tokens, self.temperature))
+        """:meth:`ask` on an open session of the judge's teacher (one connection pool for many requests).
+        A request that could take the cost past ``max_cost`` is not sent (:class:`CostLimitError`)."""
+        messages = judge_prompt(instruction, output_1, output_2)
+        self.check_budget(self.worst_cost(messages), "the next request")
+        reply = await session.converse(messages, Sampling(self.max_tokens, self.temperature))
         self.cost.add(reply)
         if reply.error:
             raise TeacherError(f"the judge {self.model} did not answer: {reply.error}")
@@ -200,7 +254,9 @@ class PairwiseJudge:
         return parse_verdict(text), text
 
     async def ajudge(self, session: Session, pair: Pair) -> JudgeVerdict:
-        """:meth:`judge` on an open session of the judge's teacher."""
+        """:meth:`judge` on an open session of the judge's teacher; neither order is asked when the two
+        could take the cost past ``max_cost``."""
+        self.check_budget(self.projected_cost([pair]), f"pair {pair.id} (both orders)")
         forward, reply_f = await self.aask(session, pair.instruction, pair.output_1, pair.output_2)
         swapped, reply_b = await self.aask(session, pair.instruction, pair.output_2, pair.output_1)
         backward = _mirror(swapped)
@@ -220,11 +276,14 @@ def judge_pairs(judge: PairwiseJudge, pairs: Sequence[Pair], store: AppendOnlySt
                 progress: Callable[[Iterable[Pair]], Iterable[Pair]] | None = None) -> list[dict[str, Any]]:
     """Judge every pair not yet in ``store`` (resume), appending each verdict as it comes; returns all
     of this judge's records for ``pairs``, in the pairs' order. A stored verdict on a pair whose text has
-    changed since is a DataError (:func:`pairs.pair_log`)."""
+    changed since is a DataError (:func:`pairs.pair_log`). With ``judge.max_cost``, a run whose pairs could
+    cost more is refused before any request (:class:`CostLimitError`); a run stopped by the cap on the way
+    (replies longer than estimated) keeps every verdict it stored, so running again resumes."""
     log = pair_log(store)
     ids = {p.id for p in pairs}
     done = log.latest(pair_hashes(pairs), where=lambda r: r.get("judge") == judge.model and r.get("pair_id") in ids)
     todo = [p for p in pairs if p.id not in done]
+    judge.check_budget(judge.projected_cost(todo), f"judging {len(todo)} pairs in both orders")
 
     async def judge_all(session: Session) -> None:
         for pair in progress(todo) if progress else todo:
