@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from teacher_helpers import served_from_cli
 
 from alpaca_lessons.cli import main
+from alpaca_lessons.cli.teacher_cmd import load_model
 from alpaca_lessons.common.store import AppendOnlyStore
+from alpaca_lessons.evaluation.llm_judge import LengthJudge
 from alpaca_lessons.evaluation.pairs import gpt4_judged_pairs
+from alpaca_lessons.generation.teacher import TeacherServer
 
 
 def test_gpt4_and_align_recompute_the_public_numbers(real_data, capsys):
@@ -75,5 +79,52 @@ def test_the_judge_refuses_a_remote_endpoint_without_the_flag(tmp_path, capsys, 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
     code = main(["evaluate", "judge", "--base-url", "https://api.example.com/v1", "--model", "gpt-4-0613",
                  "--store", str(tmp_path / "v.jsonl"), "--limit", "1"])
-    assert code == 2 and "opt in explicitly" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("alpaca-lessons: error: api.example.com is not this machine") and "--real-judge" in err
     assert not (tmp_path / "v.jsonl").exists()
+
+
+@pytest.mark.parametrize(("limit", "message"), [("-5", "must be at least 1, got -5"), ("0", "must be at least 1"),
+                                                ("2.5", "expected a whole number")])
+def test_the_judges_limit_is_a_positive_whole_number(limit, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:  # -5 used to judge pairs[:-5]: 800 pairs, 1,600 calls
+        main(["evaluate", "judge", "--base-url", "http://127.0.0.1:1/v1", "--model", "m", "--store",
+              str(tmp_path / "v.jsonl"), "--limit", limit])
+    assert exited.value.code == 2 and f"argument --limit: {message}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--max-cost", "--price-in", "--price-out"])
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "ten"])
+def test_the_judges_dollar_flags_are_non_negative_amounts(flag, value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["evaluate", "judge", "--base-url", "http://127.0.0.1:1/v1", "--model", "m", "--store",
+              str(tmp_path / "v.jsonl"), flag, value])
+    assert exited.value.code == 2 and f"argument {flag}:" in capsys.readouterr().err
+
+
+@pytest.fixture
+def length_server():
+    with TeacherServer(load_model(LengthJudge.name)) as running:
+        yield running
+
+
+def test_the_judges_max_cost_from_the_command_line(real_data, length_server, tmp_path, capsys):
+    store = tmp_path / "v.jsonl"
+    base = ["evaluate", "judge", "--base-url", length_server.base_url, "--model", "length-baseline", "--store",
+            str(store), "--limit", "3"]
+    assert main([*base, "--max-cost", "1"]) == 2  # a local model has no price: a cap cannot be kept
+    assert capsys.readouterr().err == ("alpaca-lessons: error: max_cost needs prices: none are known for "
+                                       "'length-baseline' (prices=Prices(...), or --price-in and --price-out on "
+                                       "the command line)\n")
+    assert main([*base, "--price-in", "1"]) == 2
+    assert "give both --price-in and --price-out" in capsys.readouterr().err
+    # $1 per completion token, prompts free: 3 pairs x 2 orders x 100 tokens at most = $600
+    priced = [*base, "--price-in", "0", "--price-out", "1000000"]
+    assert main([*priced, "--max-cost", "599.99"]) == 2
+    err = capsys.readouterr().err
+    assert "judging 3 pairs in both orders could cost up to $600.0000" in err and err.count("\n") == 1
+    assert length_server.stats["requests"] == 0 and not store.exists()
+    assert main([*priced, "--max-cost", "600"]) == 0
+    assert length_server.stats["requests"] == 6 and len(AppendOnlyStore(store).read()) == 3
+    assert "length-baseline on 3 pairs" in capsys.readouterr().out

@@ -2,8 +2,9 @@
 
 ``align`` and ``gpt4`` recompute the public numbers, ``stats`` summarises counts or an annotation file,
 ``blind`` judges pairs in a terminal (blind, appended at once, resumable; the GPT-4 pairs or any two
-systems' outputs), ``judge`` runs an LLM judge on any OpenAI-compatible endpoint (the length baseline
-judge is served by ``alpaca-lessons teacher serve --model length-baseline``), and ``generate`` writes a
+systems' outputs), ``judge`` runs an LLM judge on any OpenAI-compatible endpoint (one not on this machine
+only with ``--real-judge``, checked before anything is sent; ``--max-cost`` caps the dollars; the length
+baseline judge is served by ``alpaca-lessons teacher serve --model length-baseline``), and ``generate`` writes a
 local model's outputs in AlpacaEval's format.
 """
 
@@ -11,8 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
+from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.common.stats import comparisons_needed
 from alpaca_lessons.evaluation.blind import (
     CHOICES,
@@ -34,7 +39,29 @@ from alpaca_lessons.evaluation.pairs import (
     read_system_outputs,
     user_oriented_alignment,
 )
-from alpaca_lessons.generation.teacher import TeacherError
+from alpaca_lessons.generation.teacher import TeacherError, is_local
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _dollars(text: str) -> float:
+    """An argparse type: a finite, non-negative amount of US dollars."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount in dollars, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a non-negative amount in dollars, got {text}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -75,9 +102,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     judge.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint ending in /v1")
     judge.add_argument("--model", required=True)
     judge.add_argument("--store", type=Path, required=True, help="JSONL file verdicts are appended to (resume)")
-    judge.add_argument("--limit", type=int, help="only the first N pairs")
+    judge.add_argument("--limit", type=_positive_int, help="only the first N pairs")
     judge.add_argument("--real-judge", action="store_true",
                        help="allow an endpoint not on this machine (it costs money; the key is $OPENAI_API_KEY)")
+    judge.add_argument("--max-cost", type=_dollars, metavar="USD",
+                       help="refuse to start if the pairs could cost more (both orders, every reply at its "
+                            "longest), and never send a request that could take this run's cost past it")
+    judge.add_argument("--price-in", type=_dollars, metavar="USD",
+                       help="dollars per 1M prompt tokens (needed for a remote model the price table lacks)")
+    judge.add_argument("--price-out", type=_dollars, metavar="USD", help="dollars per 1M completion tokens")
     judge.set_defaults(func=_judge)
 
     gen = actions.add_parser("generate", help="a local model's outputs on an instruction set (AlpacaEval format)")
@@ -151,14 +184,26 @@ def _blind(args: argparse.Namespace) -> int:
 def _judge(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    def error(message: str) -> int:
+        print(f"alpaca-lessons: error: {message}", file=sys.stderr)
+        return 2
+
+    # Checked here, before anything is built, so that the message names this command's flag.
+    if not args.real_judge and not is_local(args.base_url):
+        return error(f"{urlparse(args.base_url).hostname} is not this machine: a real judge costs money, so opt in "
+                     "explicitly with --real-judge (the key is $OPENAI_API_KEY)")
+    if (args.price_in is None) != (args.price_out is None):
+        return error("give both --price-in and --price-out, or neither")
+    prices = None if args.price_in is None else Prices(args.price_in, args.price_out,
+                                                       "prices given on the command line")
     try:
-        judge = PairwiseJudge.connect(args.base_url, args.model, allow_remote=args.real_judge)
+        judge = PairwiseJudge.connect(args.base_url, args.model, allow_remote=args.real_judge, prices=prices,
+                                      max_cost=args.max_cost)
         judged = gpt4_judged_pairs()
         pairs = judged.pairs[: args.limit] if args.limit else judged.pairs
         records = judge_pairs(judge, pairs, args.store, progress=tqdm)
-    except TeacherError as exc:
-        print(f"alpaca-lessons: error: {exc}")
-        return 2
+    except (TeacherError, ValueError) as exc:
+        return error(str(exc))
     verdicts = [r["preference"] for r in records]
     print(f"{args.model} on {len(pairs)} pairs: alpaca-7b {win_rate_of(verdicts)}")
     print(f"agreement with GPT-4: {verdict_agreement(verdicts, judged.preferences[: len(pairs)])}")
