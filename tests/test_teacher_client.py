@@ -115,7 +115,7 @@ def test_the_cli_refuses_a_remote_teacher_without_the_flag(tmp_path, capsys):
 
     code = main(["generate", "--output", str(tmp_path / "t.jsonl"), "--base-url", "https://api.example.com/v1",
                  "--model", "gpt-4o-mini", "--no-progress"])
-    assert code == 2 and "--real-teacher" in capsys.readouterr().out
+    assert code == 2 and "--real-teacher" in capsys.readouterr().err
     assert not (tmp_path / "t.jsonl").exists()
 
 

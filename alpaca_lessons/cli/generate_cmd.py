@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 
 from alpaca_lessons.common.options import add_options, from_options
 from alpaca_lessons.common.prices import Prices
@@ -97,7 +98,7 @@ def _generate(args: argparse.Namespace) -> int:
             teacher = _teacher(args, base_url)
             result = generate(args.output, teacher, config, prices=prices, progress=not args.no_progress)
     except (TeacherError, ValueError) as exc:
-        print(f"alpaca-lessons: error: {exc}")
+        print(f"alpaca-lessons: error: {exc}", file=sys.stderr)
         return 2
     print(result.report())
     print(f"tasks: {result.output}\nlog:   {result.log}")
