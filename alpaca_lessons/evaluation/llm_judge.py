@@ -245,7 +245,8 @@ class PairwiseJudge:
         """:meth:`ask` on an open session of the judge's teacher (one connection pool for many requests).
         A request that could take the cost past ``max_cost`` is not sent (:class:`CostLimitError`)."""
         messages = judge_prompt(instruction, output_1, output_2)
-        self.check_budget(self.worst_cost(messages), "the next request")
+        if self.max_cost is not None:
+            self.check_budget(self.worst_cost(messages), "the next request")
         reply = await session.converse(messages, Sampling(self.max_tokens, self.temperature))
         self.cost.add(reply)
         if reply.error:
@@ -256,7 +257,8 @@ class PairwiseJudge:
     async def ajudge(self, session: Session, pair: Pair) -> JudgeVerdict:
         """:meth:`judge` on an open session of the judge's teacher; neither order is asked when the two
         could take the cost past ``max_cost``."""
-        self.check_budget(self.projected_cost([pair]), f"pair {pair.id} (both orders)")
+        if self.max_cost is not None:
+            self.check_budget(self.projected_cost([pair]), f"pair {pair.id} (both orders)")
         forward, reply_f = await self.aask(session, pair.instruction, pair.output_1, pair.output_2)
         swapped, reply_b = await self.aask(session, pair.instruction, pair.output_2, pair.output_1)
         backward = _mirror(swapped)
@@ -283,7 +285,8 @@ def judge_pairs(judge: PairwiseJudge, pairs: Sequence[Pair], store: AppendOnlySt
     ids = {p.id for p in pairs}
     done = log.latest(pair_hashes(pairs), where=lambda r: r.get("judge") == judge.model and r.get("pair_id") in ids)
     todo = [p for p in pairs if p.id not in done]
-    judge.check_budget(judge.projected_cost(todo), f"judging {len(todo)} pairs in both orders")
+    if judge.max_cost is not None:
+        judge.check_budget(judge.projected_cost(todo), f"judging {len(todo)} pairs in both orders")
 
     async def judge_all(session: Session) -> None:
         for pair in progress(todo) if progress else todo:
