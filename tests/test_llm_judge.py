@@ -132,7 +132,9 @@ def test_a_remote_judge_needs_explicit_consent(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")  # a key in the environment is not consent
     with pytest.raises(TeacherError, match="opt in explicitly"):
         PairwiseJudge.connect("https://api.openai.com/v1", "gpt-4-0613")
-    judge = PairwiseJudge.connect("https://api.openai.com/v1", "gpt-4-0613", allow_remote=True)
+    with pytest.raises(TeacherError, match="set max_cost"):  # consent, but no cap on the spending
+        PairwiseJudge.connect("https://api.openai.com/v1", "gpt-4-0613", allow_remote=True)
+    judge = PairwiseJudge.connect("https://api.openai.com/v1", "gpt-4-0613", allow_remote=True, max_cost=1.0)
     assert judge.model == "gpt-4-0613" and judge.cost.prices == PRICES["gpt-4-0613"]  # nothing was sent
 
 
@@ -236,7 +238,7 @@ def test_a_remote_judge_needs_a_price_and_max_cost_needs_one_anywhere(server, mo
     with pytest.raises(TeacherError, match="no price is known for 'gpt-x'"):
         PairwiseJudge.connect("https://api.example.com/v1", "gpt-x", allow_remote=True)
     given = PairwiseJudge.connect("https://api.example.com/v1", "gpt-x", allow_remote=True,
-                                  prices=PER_COMPLETION_TOKEN)
+                                  prices=PER_COMPLETION_TOKEN, max_cost=1.0)
     assert given.cost.prices is PER_COMPLETION_TOKEN
     assert PairwiseJudge.connect(running.base_url, "length-baseline").cost.prices is None  # local: free, unpriced
     with pytest.raises(TeacherError, match="max_cost needs prices"):

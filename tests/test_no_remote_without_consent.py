@@ -96,6 +96,20 @@ def test_with_the_opt_in_a_model_without_a_price_is_refused_before_any_connectio
     assert blocked_network == [] and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("argv", [
+    ["generate", "--real-teacher", "--model", "gpt-4-0613"],
+    ["evaluate", "judge", "--real-judge", "--model", "gpt-4-0613"],
+])
+def test_with_the_opt_in_and_a_known_price_a_run_without_a_cost_cap_is_refused(
+        argv, real_data, key_in_environment, blocked_network, tmp_path, capsys):  # noqa: F811
+    output = ["--output", str(tmp_path / "t.jsonl"), "--no-progress"] if argv[0] == "generate" else \
+        ["--store", str(tmp_path / "verdicts.jsonl")]
+    code, out, err = run([*argv, "--base-url", REMOTE, *output], capsys)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "costs money", "--max-cost")
+    assert blocked_network == [] and list(tmp_path.iterdir()) == []
+
+
 def test_with_the_opt_in_a_judge_run_over_max_cost_is_refused_before_any_connection(
         real_data, key_in_environment, blocked_network, tmp_path, capsys):  # noqa: F811
     store = tmp_path / "verdicts.jsonl"

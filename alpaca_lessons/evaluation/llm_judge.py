@@ -187,6 +187,9 @@ class PairwiseJudge:
         if prices is None and not is_local(self.teacher.base_url):
             raise TeacherError(f"no price is known for {self.model!r} and a remote judge costs money: give its "
                                "prices (prices=Prices(...), or --price-in and --price-out on the command line)")
+        if self.max_cost is None and not is_local(self.teacher.base_url):
+            raise TeacherError("a remote judge costs money: set max_cost (--max-cost DOLLARS), the most this judge "
+                               "may spend")
         if self.max_cost is not None:
             if not (math.isfinite(self.max_cost) and self.max_cost >= 0):
                 raise ValueError(f"max_cost must be a non-negative number of dollars, got {self.max_cost}")

@@ -40,7 +40,7 @@ from alpaca_lessons.generation.novelty import NoveltyFilter
 from alpaca_lessons.generation.profiles import Profile, get_profile
 from alpaca_lessons.generation.prompts import count_tokens, encode_request, sample_examples
 from alpaca_lessons.generation.screening import Screening, screen_reply
-from alpaca_lessons.generation.teacher import Reply, Sampling, Teacher, TeacherError, run_sync
+from alpaca_lessons.generation.teacher import Reply, Sampling, Teacher, TeacherError, is_local, run_sync
 
 ALPACA_STOP = ("\n20", "20.", "20.")  # Alpaca's stop sequences, the duplicate included
 #: Alpaca's ``logit_bias``: GPT-3's ``<|endoftext|>`` (token id 50256) banned, as its requests asked.
@@ -155,6 +155,9 @@ async def agenerate(output: str | Path, teacher: Teacher, config: GenerationConf
                     prices: Prices | None = None, progress: bool = True) -> GenerationResult:
     """``generate`` as a coroutine, for callers already inside an event loop."""
     prices = prices or teacher_prices(teacher.model)
+    if config.max_cost is None and not is_local(teacher.base_url):
+        raise ValueError(f"a teacher on another machine ({teacher.base_url}) costs money: set max_cost (--max-cost "
+                         "DOLLARS), the most this run may spend")
     if config.max_cost is not None and prices is None:
         raise ValueError(f"max_cost needs prices: none are known for {teacher.model!r}, so pass prices=Prices(...)")
     with AppendOnlyStore(output).lock():  # the tasks file and its request log: one writer at a time
