@@ -246,3 +246,18 @@ def test_a_remote_judge_needs_a_price_and_max_cost_needs_one_anywhere(server, mo
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="non-negative"):
             PairwiseJudge.connect(running.base_url, "length-baseline", prices=PER_COMPLETION_TOKEN, max_cost=bad)
+
+
+def test_a_second_judge_run_on_a_store_another_process_writes_is_refused_naming_it(server, tmp_path):
+    from lock_helpers import held_elsewhere
+
+    from alpaca_lessons.common.store import LockedError
+
+    running, _ = server
+    store = tmp_path / "verdicts.jsonl"
+    judge = PairwiseJudge.connect(running.base_url, "length-baseline")
+    with held_elsewhere(store) as holder:
+        with pytest.raises(LockedError, match=f"is being written by pid {holder.pid}"):
+            judge_pairs(judge, pairs(2), store)
+    assert not store.exists()
+    assert [r["preference"] for r in judge_pairs(judge, pairs(2), store)] == [2, 2]  # free again: it runs

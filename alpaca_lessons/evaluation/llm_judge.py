@@ -286,7 +286,11 @@ def judge_pairs(judge: PairwiseJudge, pairs: Sequence[Pair], store: AppendOnlySt
     (replies longer than estimated) keeps every verdict it stored, so running again resumes."""
     log = pair_log(store)
     ids = {p.id for p in pairs}
-    done = log.latest(pair_hashes(pairs), where=lambda r: r.get("judge") == judge.model and r.get("pair_id") in ids)
+
+    def judged() -> dict[Any, dict[str, Any]]:
+        return log.latest(pair_hashes(pairs), where=lambda r: r.get("judge") == judge.model and r.get("pair_id") in ids)
+
+    done = judged()
     todo = [p for p in pairs if p.id not in done]
     if judge.max_cost is not None:
         judge.check_budget(judge.projected_cost(todo), f"judging {len(todo)} pairs in both orders")
@@ -300,7 +304,10 @@ def judge_pairs(judge: PairwiseJudge, pairs: Sequence[Pair], store: AppendOnlySt
                 "replies": list(verdict.replies)})
 
     if todo:
-        judge.run_in_session(judge_all)
+        with log.store.lock():  # one writer: a second judge run on this store is refused, naming this one
+            done = judged()  # read again under the lock: what another run finished is not judged twice
+            todo = [p for p in pairs if p.id not in done]
+            judge.run_in_session(judge_all)
     return [done[p.id] for p in pairs]
 
 
