@@ -15,7 +15,12 @@ from alpaca_lessons.common.options import add_options, from_options
 from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.generation import PROFILES, GenerationConfig, generate
 from alpaca_lessons.generation.pipeline import BAN_GPT3_ENDOFTEXT
-from alpaca_lessons.generation.teacher import REPLAY_MODEL, ReplayModel, Teacher, TeacherError, TeacherServer
+from alpaca_lessons.generation.self_instruct.pipeline import SELF_INSTRUCT, SelfInstructConfig, generate_self_instruct
+from alpaca_lessons.generation.teacher import ReplayModel, Teacher, TeacherError, TeacherServer
+from alpaca_lessons.generation.teacher.self_instruct_replay import SelfInstructReplayModel
+
+# Alpaca's recipe flags: Self-Instruct has its own recipe (generation.self_instruct), so they must stay unset.
+ALPACA_ONLY = ("num_prompt_instructions", "n", "temperature", "top_p", "max_tokens", "avg_similarity", "concurrency")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,8 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__)
     parser.add_argument("--output", required=True, help="tasks file (.jsonl); its request log sits beside it")
     add_options(parser, GenerationConfig, only=["num_tasks"])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=GenerationConfig.profile,
-                        help="language profile")
+    parser.add_argument("--profile", choices=sorted([*PROFILES, SELF_INSTRUCT]), default=GenerationConfig.profile,
+                        help="alpaca or belle (Alpaca's loop, English or Chinese), or self-instruct (Wang et al. "
+                             "2022's own three-step pipeline, with its own recipe)")
     teacher = parser.add_argument_group("teacher")
     teacher.add_argument("--base-url", help="an OpenAI-compatible endpoint ending in /v1 (default: the offline "
                                             "replay teacher, started here)")
@@ -62,6 +68,17 @@ def _config(args: argparse.Namespace) -> GenerationConfig:
     return from_options(GenerationConfig, args, **({"logit_bias": None} if args.no_logit_bias else {}))
 
 
+def _self_instruct_config(args: argparse.Namespace) -> SelfInstructConfig:
+    """Self-Instruct's settings from the flags it shares with Alpaca's; Alpaca's recipe flags are refused."""
+    changed = [name for name in ALPACA_ONLY if getattr(args, name) != getattr(GenerationConfig, name)]
+    if changed or args.no_logit_bias:
+        raise ValueError(f"--profile {SELF_INSTRUCT} follows Self-Instruct's own recipe; these flags belong to "
+                         f"Alpaca's: {', '.join('--' + n.replace('_', '-') for n in changed) or '--no-logit-bias'}")
+    return SelfInstructConfig(num_tasks=args.num_tasks, request_batch_size=args.request_batch_size,
+                              threshold=args.threshold, seed=args.seed, max_cost=args.max_cost,
+                              max_requests=args.max_requests)
+
+
 def _prices(args: argparse.Namespace) -> Prices | None:
     if (args.price_in is None) != (args.price_out is None):
         raise ValueError("give both --price-in and --price-out, or neither")
@@ -86,17 +103,23 @@ def _first_model(base_url: str, key: str | None) -> str:
 
 def _generate(args: argparse.Namespace) -> int:
     try:
-        config, prices = _config(args), _prices(args)
+        si = args.profile == SELF_INSTRUCT
+        config = _self_instruct_config(args) if si else _config(args)
+        prices = _prices(args)
         with contextlib.ExitStack() as stack:
             base_url = args.base_url or (os.environ.get("OPENAI_BASE_URL") if args.real_teacher else None)
             if args.real_teacher and not base_url:
                 base_url = "https://api.openai.com/v1"
             if base_url is None:
-                server = stack.enter_context(TeacherServer(ReplayModel()))
+                server = stack.enter_context(TeacherServer(SelfInstructReplayModel() if si else ReplayModel()))
                 base_url = server.base_url
-                print(f"teacher: {REPLAY_MODEL}, started here (no --base-url)\n         {server.model.description}")
+                model = server.model
+                print(f"teacher: {model.name}, started here (no --base-url)\n         {model.description}")
             teacher = _teacher(args, base_url)
-            result = generate(args.output, teacher, config, prices=prices, progress=not args.no_progress)
+            if si:
+                result = generate_self_instruct(args.output, teacher, config, prices=prices)
+            else:
+                result = generate(args.output, teacher, config, prices=prices, progress=not args.no_progress)
     except (TeacherError, ValueError) as exc:
         print(f"alpaca-lessons: error: {exc}", file=sys.stderr)
         return 2

@@ -13,16 +13,19 @@ from alpaca_lessons.evaluation.llm_judge import LengthJudge
 from alpaca_lessons.generation.teacher import FAULT_KINDS, FaultPlan, Model, ReplayModel, TeacherServer, is_local
 from alpaca_lessons.generation.teacher.local import LocalModel
 from alpaca_lessons.generation.teacher.rule import RuleModel
+from alpaca_lessons.generation.teacher.self_instruct_replay import SELF_INSTRUCT_REPLAY, SelfInstructReplayModel
 
 REPLAY = "replay"
 
 
 def load_model(spec: str = REPLAY, *, seed: int = 0, device: str = "cpu") -> Model:
-    """``"replay"`` for the Alpaca 52K replay (shuffled with ``seed``), ``"length-baseline"`` for lesson 08's
-    baseline judge (:class:`LengthJudge` served as a rule), else a folder holding a Hugging Face causal LM
-    (on ``device``)."""
+    """``"replay"`` for the Alpaca 52K replay (shuffled with ``seed``), ``"self-instruct-replay"`` for the
+    Self-Instruct profile's offline teacher, ``"length-baseline"`` for lesson 08's baseline judge
+    (:class:`LengthJudge` served as a rule), else a folder holding a Hugging Face causal LM (on ``device``)."""
     if spec == REPLAY:
         return ReplayModel(seed=seed)
+    if spec == SELF_INSTRUCT_REPLAY:
+        return SelfInstructReplayModel(seed=seed)
     if spec == LengthJudge.name:
         judge = LengthJudge()
         return RuleModel(judge.name, judge.description, judge.rank)
@@ -39,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--model", default=REPLAY,
                        help="'replay' (real text-davinci-003 outputs from the Alpaca 52K; the default), "
+                            f"'{SELF_INSTRUCT_REPLAY}' (the self-instruct profile's offline teacher), "
                             f"'{LengthJudge.name}' (lesson 08's baseline judge: the longer answer wins) or a folder "
                             "holding a Hugging Face causal LM")
     serve.add_argument("--device", default="cpu", help="where a model folder runs: cpu, cuda, mps (default cpu)")

@@ -9,6 +9,7 @@ from typing import Any
 from alpaca_lessons.common.prices import DAVINCI_003, PRICES, Prices
 from alpaca_lessons.generation.rules import REASONS
 from alpaca_lessons.generation.teacher import REPLAY_MODEL
+from alpaca_lessons.generation.teacher.self_instruct_replay import SELF_INSTRUCT_REPLAY
 
 ALPACA_TASKS = 52_002
 ALPACA_REPORTED_COST = "less than $500"  # the Alpaca blog post, March 2023, for the 52K
@@ -17,8 +18,9 @@ ALPACA_REPORTED_COST = "less than $500"  # the Alpaca blog post, March 2023, for
 def teacher_prices(model: str) -> Prices | None:
     """The list price of a teacher by its model name, or None when the course knows none.
 
-    The replay's tokens are davinci-003's own outputs, so they are priced as davinci-003 charged for them."""
-    return DAVINCI_003 if model == REPLAY_MODEL else PRICES.get(model)
+    The replays' tokens are davinci-003's own outputs, so they are priced as davinci-003 charged for them (GPT-3
+    davinci, Self-Instruct's model, had the same list price: $0.02 per 1K tokens)."""
+    return DAVINCI_003 if model in (REPLAY_MODEL, SELF_INSTRUCT_REPLAY) else PRICES.get(model)
 
 
 @dataclass

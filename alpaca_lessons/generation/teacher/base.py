@@ -15,6 +15,7 @@ class Sampling:
     temperature: float = 1.0
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
+    presence_penalty: float = 0.0  # sent when not 0 (Self-Instruct: 2 and 1.5); the course's local models ignore it
 
 
 @dataclass(frozen=True)

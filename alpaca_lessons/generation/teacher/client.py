@@ -251,6 +251,8 @@ def _options(sampling: Sampling, max_tokens: int, n: int, seed: int | None, logi
         options["seed"] = seed
     if logit_bias:
         options["logit_bias"] = logit_bias
+    if sampling.presence_penalty:
+        options["presence_penalty"] = sampling.presence_penalty
     return options
 
 
