@@ -21,7 +21,8 @@ from alpaca_lessons.generation.rules import BLACKLISTED, CUT, TOO_LONG, TOO_SHOR
 
 
 def block(number, instruction, task_input="<无输入>", output="好的", colon=":"):
-    return f"{number}. 指令{colon} {instruction}\n{number}. 输入{colon}\n{task_input}\n{number}. 输出{colon}\n{output}\n"
+    n, c = number, colon
+    return f"{n}. 指令{c} {instruction}\n{n}. 输入{c}\n{task_input}\n{n}. 输出{c}\n{output}\n"
 
 
 def reasons(text, finish_reason="stop"):
@@ -43,7 +44,8 @@ def test_an_output_that_runs_into_the_next_task_keeps_only_its_own_text():
 
 def test_the_label_is_put_back_only_when_the_reply_does_not_start_with_it():
     assert reasons(" 写一首关于秋天的诗\n4. 输入:\n<无输入>\n4. 输出:\n秋风起\n###") == [("写一首关于秋天的诗", None)]
-    assert reasons("4. 指令：写一首关于秋天的诗\n4. 输入:\n<无输入>\n4. 输出:\n秋风\n") == [("写一首关于秋天的诗", None)]
+    restated = "4. 指令：写一首关于秋天的诗\n4. 输入:\n<无输入>\n4. 输出:\n秋风\n"  # a chat teacher may restate it
+    assert reasons(restated) == [("写一首关于秋天的诗", None)]
 
 
 def test_the_last_block_is_dropped_only_when_the_reply_ran_out_of_tokens():
