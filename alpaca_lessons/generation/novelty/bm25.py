@@ -9,7 +9,8 @@ BM25 object copied its statistics at construction, so **it never enters the inde
 instructions are compared with the index of the start only, not with each other.
 
 ``BM25Index`` is the scoring of gensim 3.8's ``gensim.summarization.bm25.BM25`` (the module was removed
-in gensim 4, and gensim is not installed here: this is written from that module's source), written out: with ``N`` documents, ``df(t)`` of them holding token ``t``,
+in gensim 4, and gensim is not installed here: this is written from that module's source). With ``N``
+documents, ``df(t)`` of them holding token ``t``,
 ``idf(t) = ln(N - df + 0.5) - ln(df + 0.5)``, a negative idf replaced by ``0.25 x`` the mean idf, and
 
     score(q, d) = sum over the query's tokens t (repeats included) of
