@@ -22,6 +22,7 @@ PINNED = {
     "03.handwritten_kept": 1,
     "03.hash_map": "blacklisted word",
     "03.chinese_false_duplicates": 4,
+    "03.belle_bm25_seeds": 26,
     "03.davinci_cost": 2 * 0.02,  # 2K tokens at $0.02 per 1K
     "04.verb_noun": ("describe", "structure"),
     "04.top_seed_verb": "write",

@@ -33,3 +33,12 @@ def test_each_flag_sets_its_field():
                                       n=3, temperature=0.5, top_p=0.9, max_tokens=100, threshold=0.6,
                                       avg_similarity=False, seed=4, concurrency=8, max_cost=1.5, max_requests=9,
                                       logit_bias=None)
+
+
+def test_the_belle_profile_brings_belles_request_settings_unless_a_flag_overrides_them():
+    config = parse("--profile", "belle")
+    # generate_instruction.py: request_batch_size=1 (line 124), max_tokens=1024 (line 171), BM25 > 18 (line 203)
+    assert (config.request_batch_size, config.max_tokens, config.threshold) == (1, 1024, 18.0)
+    assert config.stop == ALPACA_STOP and config.logit_bias == {"50256": -100}  # lines 173 and 182: Alpaca's
+    assert parse("--profile", "belle", "--max-tokens", "600").max_tokens == 600
+    assert parse("--profile", "belle-rouge").threshold == 0.7

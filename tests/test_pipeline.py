@@ -22,6 +22,7 @@ from alpaca_lessons.generation import (
     log_path,
 )
 from alpaca_lessons.generation.novelty import NoveltyFilter, ReferenceNoveltyFilter
+from alpaca_lessons.generation.novelty.bm25 import BM25Filter
 from alpaca_lessons.generation.rules import REASONS, TOO_SIMILAR
 from alpaca_lessons.generation.teacher import FaultPlan, Teacher
 
@@ -229,14 +230,38 @@ def test_a_run_that_keeps_nothing_stops_after_the_idle_limit(tmp_path):
     assert set(result.total.rejections) <= {TOO_SIMILAR, "cut by max_tokens"}
 
 
-def test_the_belle_profile_runs_end_to_end_with_chinese_labels(tmp_path):
-    prompts, _ = build_requests(read_seed_tasks("belle_seed_tasks"), BELLE,
-                                GenerationConfig(profile="belle"), 0)
-    assert prompts[0].endswith("###\n4. 指令:")
+def test_the_belle_profile_runs_end_to_end_with_belles_settings_and_bm25(tmp_path):
+    config = GenerationConfig(profile="belle", num_tasks=10)
+    assert (config.request_batch_size, config.max_tokens, config.threshold) == (1, 1024, 18.0)
+    prompts, _ = build_requests(read_seed_tasks("belle_seed_tasks"), BELLE, config, 0)
+    assert len(prompts) == 1 and prompts[0].endswith("###\n4. 指令:")
     with replay_server() as server:
-        result = run(server, tmp_path / "zh.jsonl", GenerationConfig(profile="belle", num_tasks=10,
-                                                                     request_batch_size=1))
-    # The replay has English tasks only, but they are judged as BELLE judges: similarity over characters.
+        result = run(server, tmp_path / "zh.jsonl", config)
+    # The replay has English tasks only (said in its description), judged as BELLE judges: BM25 over jieba
+    # words against the 175 Chinese seeds, which share almost no word with them.
+    assert result.status == "done"
+    zh_seeds = [t.instruction for t in read_seed_tasks("belle_seed_tasks")]
+    task = json.loads((tmp_path / "zh.jsonl").read_text().splitlines()[0])
+    expected = BM25Filter(zh_seeds).check(task["instruction"])
+    assert task["max_similarity"] == expected.max_score <= 18
+    assert task["avg_similarity_score"] == pytest.approx(expected.mean_score)
+
+
+def test_a_resumed_belle_run_decides_exactly_as_an_uninterrupted_one(tmp_path):
+    config = GenerationConfig(profile="belle", num_tasks=12, max_tokens=500)
+    with replay_server() as server:
+        run(server, tmp_path / "whole.jsonl", config)
+        run(server, tmp_path / "parts.jsonl", replace(config, max_requests=2))
+        resumed = run(server, tmp_path / "parts.jsonl", config)
+    assert resumed.resumed_tasks > 0
+    assert (tmp_path / "parts.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+
+
+def test_belle_rouge_is_the_courses_variant_character_rouge_against_the_growing_pool(tmp_path):
+    config = GenerationConfig(profile="belle-rouge", num_tasks=10)
+    assert (config.request_batch_size, config.max_tokens, config.threshold) == (1, 1024, 0.7)
+    with replay_server() as server:
+        result = run(server, tmp_path / "zh.jsonl", config)
     assert result.status == "done"
     task = json.loads((tmp_path / "zh.jsonl").read_text().splitlines()[0])
     closest, score = next(iter(task["most_similar_instructions"].items()))

@@ -153,6 +153,15 @@ def test_a_conversation_goes_through_the_chat_api_whole_with_its_usage():
         Teacher(server.base_url, "echo").chat(messages, Sampling(5))
 
 
+def test_a_system_message_goes_before_each_prompt_with_the_chat_api_only():
+    sampling = Sampling(50, temperature=0.0)
+    with echo_server() as server:
+        chat = Teacher(server.base_url, "echo", api="chat").ask(["one", "two"], sampling, system="Be brief.")
+        plain = Teacher(server.base_url, "echo").ask(["one"], sampling, system="Be brief.")
+    assert [g[0].text for g in chat.choices] == ["Be brief.\n\none", "Be brief.\n\ntwo"]
+    assert plain.choices[0][0].text == "one"  # a completion has no system message (BELLE's default API)
+
+
 def test_the_endpoints_models_are_listed_through_the_same_client():
     from alpaca_lessons.cli.generate_cmd import _first_model
 

@@ -32,8 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", required=True, help="tasks file (.jsonl); its request log sits beside it")
     add_options(parser, GenerationConfig, only=["num_tasks"])
     parser.add_argument("--profile", choices=sorted([*PROFILES, SELF_INSTRUCT]), default=GenerationConfig.profile,
-                        help="alpaca or belle (Alpaca's loop, English or Chinese), or self-instruct (Wang et al. "
-                             "2022's own three-step pipeline, with its own recipe)")
+                        help="recipe: alpaca, belle (BELLE's own: BM25 against the seeds; --api chat --model "
+                             "gpt-3.5-turbo for ChatGPT, as BELLE's data was made), belle-rouge (the course's "
+                             "Chinese variant of Alpaca's filter), or self-instruct (Wang et al. 2022's own "
+                             "three-step pipeline, with its own recipe)")
     teacher = parser.add_argument_group("teacher")
     teacher.add_argument("--base-url", help="an OpenAI-compatible endpoint ending in /v1 (default: the offline "
                                             "replay teacher, started here)")
@@ -47,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     teacher.add_argument("--timeout", type=float, default=120.0, help="seconds per attempt (default 120)")
     teacher.add_argument("--max-attempts", type=int, default=8, help="attempts per request (default 8)")
     teacher.add_argument("--backoff", type=float, default=1.0, help="first retry delay in seconds, doubling")
-    recipe = parser.add_argument_group("recipe (Alpaca's values by default)")
+    recipe = parser.add_argument_group("recipe (the profile's values by default: Alpaca's, or BELLE's)")
     add_options(recipe, GenerationConfig,
                 only=["num_prompt_instructions", "request_batch_size", "n", "temperature", "top_p", "max_tokens"])
     recipe.add_argument("--no-logit-bias", action="store_true",

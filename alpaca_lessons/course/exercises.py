@@ -97,6 +97,13 @@ def _chinese_false_duplicates() -> int:
     return len(near_duplicates([t.instruction for t in read_seed_tasks("belle_seed_tasks")], rouge_tokens))
 
 
+def _belle_bm25_seed_rejections() -> int:
+    from alpaca_lessons.data import read_seed_tasks
+    from alpaca_lessons.generation.belle import leave_one_out
+
+    return sum(not v.bm25.keep for v in leave_one_out([t.instruction for t in read_seed_tasks("belle_seed_tasks")]))
+
+
 def _davinci_cost() -> float:
     from alpaca_lessons.common.prices import DAVINCI_003
 
@@ -249,6 +256,9 @@ EXERCISES: dict[str, Exercise] = {
     "03.chinese_false_duplicates": Exercise(
         "Fed in order, how many of BELLE's 175 seed instructions would rouge-score's tokens reject as near-duplicates?",
         _chinese_false_duplicates, "`near_duplicates(instructions, rouge_tokens)`: count what it returns."),
+    "03.belle_bm25_seeds": Exercise(
+        "Scored with BM25 over jieba words against the other 174, how many of BELLE's 175 seeds score above 18?",
+        _belle_bm25_seed_rejections, "`leave_one_out(instructions)`: count the verdicts whose `bm25.keep` is False."),
     "03.davinci_cost": Exercise("In dollars, what did 1,000 prompt + 1,000 completion tokens of text-davinci-003 cost?",
                                 _davinci_cost, "$0.02 per 1K tokens, prompt and completion alike."),
     "04.verb_noun": Exercise("What (verb, noun) does the rule extract from 'Describe the structure of an atom.'?",

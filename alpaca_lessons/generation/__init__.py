@@ -3,7 +3,8 @@
 ``generate(output, teacher, GenerationConfig(...))`` is the whole loop; ``screen_reply`` runs Alpaca's
 post-processing on one reply (what lesson 03 walks through); ``Accounting`` counts what a run did and
 ``teacher_prices`` prices it (the prices themselves live in ``common.prices``); ``ALPACA`` and ``BELLE``
-are the two language profiles.
+are Alpaca's and BELLE's own recipes (``belle``: BELLE's parser, rules and BM25 test), and ``belle-rouge``
+in ``PROFILES`` is the course's Chinese variant of Alpaca's filter.
 """
 
 from __future__ import annotations

@@ -36,10 +36,9 @@ from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.data import SeedTask
 from alpaca_lessons.generation.accounting import Accounting, teacher_prices
-from alpaca_lessons.generation.novelty import NoveltyFilter
 from alpaca_lessons.generation.profiles import Profile, get_profile
 from alpaca_lessons.generation.prompts import count_tokens, encode_request, sample_examples
-from alpaca_lessons.generation.screening import Screening, screen_reply
+from alpaca_lessons.generation.screening import Screening
 from alpaca_lessons.generation.teacher import Reply, Sampling, Teacher, TeacherError, is_local, run_sync
 
 ALPACA_STOP = ("\n20", "20.", "20.")  # Alpaca's stop sequences, the duplicate included
@@ -64,21 +63,27 @@ def _help(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class GenerationConfig:
-    """Every number of the run; the defaults are Alpaca's. The ``generate`` command's flags are these fields."""
+    """Every number of the run; the defaults are Alpaca's. The ``generate`` command's flags are these fields.
+
+    ``request_batch_size``, ``max_tokens`` and ``threshold`` left at None take the profile's values when the
+    config is made (BELLE: 1, 1024, BM25 18). ``dataclasses.replace(config, profile=...)`` keeps the values
+    already resolved: build a new config to change profile."""
 
     num_tasks: int = field(default=100, metadata=_help(  # the last request may overshoot, as Alpaca's did
         "kept tasks to reach (default %(default)s)"))
     profile: str = "alpaca"
     num_prompt_instructions: int = field(default=3, metadata=_help("seed tasks shown in each prompt"))
-    request_batch_size: int = field(default=5, metadata=_help("prompts per request"))
+    request_batch_size: int | None = field(default=None, metadata=_help(
+        "prompts per request (default: the profile's: Alpaca 5, BELLE 1)"))
     n: int = field(default=1, metadata=_help("completions per prompt"))
     temperature: float = field(default=1.0, metadata=_help("sampling temperature"))
     top_p: float = field(default=1.0, metadata=_help("nucleus sampling mass"))
-    max_tokens: int = field(default=3072, metadata=_help(  # Alpaca: "hard-code to maximize the length"
-        "completion tokens per prompt"))
+    max_tokens: int | None = field(default=None, metadata=_help(  # Alpaca: "hard-code to maximize the length"
+        "completion tokens per prompt (default: the profile's: Alpaca 3072, BELLE 1024)"))
     stop: tuple[str, ...] = ALPACA_STOP
     logit_bias: dict[str, int] | None = field(default_factory=lambda: dict(BAN_GPT3_ENDOFTEXT))
-    threshold: float = field(default=0.7, metadata=_help("ROUGE-L above which a task is rejected"))
+    threshold: float | None = field(default=None, metadata=_help(
+        "novelty score above which a task is rejected (default: the profile's: ROUGE-L 0.7, BELLE's BM25 18)"))
     avg_similarity: bool = field(default=True, metadata=_help(
         "write Alpaca's avg_similarity_score, the mean ROUGE-L against the whole pool (it needs an LCS with every "
         "instruction sharing a word: about 35 ms a task at 50K)"))
@@ -90,9 +95,12 @@ class GenerationConfig:
     max_idle_requests: int = 20  # stop after this many requests in a row keep nothing
 
     def __post_init__(self) -> None:
+        profile = get_profile(self.profile)
+        for name in ("request_batch_size", "max_tokens", "threshold"):  # None: the profile's value
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, getattr(profile, name))
         if self.num_tasks < 1 or self.concurrency < 1 or self.request_batch_size < 1 or self.n < 1:
             raise ValueError("num_tasks, concurrency, request_batch_size and n must be at least 1")
-        get_profile(self.profile)
 
     def sampling(self) -> Sampling:
         """The decoding settings every request carries."""
@@ -175,10 +183,10 @@ class _Run:
         self.tasks, self.log = AppendOnlyStore(output), AppendOnlyStore(log_path(output))
         self.total, self.session = Accounting(), Accounting()
         self.kept = self.repaired = self.next_request = self.idle = 0
-        pool = self._resume()
+        generated = self._resume()
         self.resumed = self.kept
-        self.novelty = NoveltyFilter(pool, threshold=config.threshold, tokenizer=self.profile.tokenizer,
-                                     mean=config.avg_similarity)
+        self.novelty = self.profile.novelty_filter([t.instruction for t in self.seeds], generated,
+                                                   threshold=config.threshold, mean=config.avg_similarity)
 
     # Resume ----------------------------------------------------------------------------------------
     def _settings(self) -> dict[str, Any]:
@@ -187,14 +195,14 @@ class _Run:
         return {**settings, "teacher": self.teacher.model, "api": self.teacher.api}
 
     def _resume(self) -> list[str]:
-        """Read both files, check they belong together, repair a torn ending, and return the pool."""
+        """Read both files, check they belong together, repair a torn ending, and return the instructions kept."""
         lines, tasks = self.log.read(), self.tasks.read()
         if not lines:
             if tasks:
                 raise DataError(f"{self.tasks.path}: holds tasks but its request log {self.log.path.name} is missing "
                                 "or empty, so the run cannot be resumed; move the file away or choose another output")
             self.log.append({"run": self._settings()})
-            return [t.instruction for t in self.seeds]
+            return []
         self._check_settings(lines[0])
         for number, line in enumerate(lines[1:], start=2):
             if not isinstance(line.get("request"), int) or line.get("status") not in ("ok", "failed", "discarded"):
@@ -221,7 +229,7 @@ class _Run:
         self.kept = len(tasks)
         if requests:
             self.next_request = requests[-1]["request"] + (requests[-1]["status"] == "ok")
-        return [t.instruction for t in self.seeds] + [t["instruction"] for t in tasks]
+        return [t["instruction"] for t in tasks]
 
     def _check_settings(self, header: dict[str, Any]) -> None:
         stored = header.get("run")
@@ -253,7 +261,8 @@ class _Run:
             async with slots:
                 started.add(index)
                 return await session.complete(prompts, config.sampling(), n=config.n,
-                                              seed=config.teacher_seed(index), logit_bias=config.logit_bias)
+                                              seed=config.teacher_seed(index), logit_bias=config.logit_bias,
+                                              system=self.profile.system)
 
         try:
             async with self.teacher.session() as session:
@@ -361,8 +370,7 @@ class _Run:
                 for j, choice in enumerate(choices):
                     account.replies += 1
                     account.finish_reasons[choice.finish_reason] += 1
-                    for screening in screen_reply(choice.text, choice.finish_reason, first, self.profile.rules,
-                                                  self.novelty):
+                    for screening in self.profile.screen(choice.text, choice.finish_reason, first, self.novelty):
                         account.blocks += 1
                         account.parsed += screening.task is not None
                         if screening.kept:

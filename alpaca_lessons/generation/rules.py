@@ -7,7 +7,9 @@ input and output (``<noinput>`` means an empty input). The rules then run in Alp
 first one a task breaks is its reason. The novelty (ROUGE-L) test comes after these, in ``generate``.
 
 ``Rules`` holds every choice a language makes; ``ALPACA_RULES`` are Alpaca's, ``BELLE_RULES`` the
-Chinese profile's (lengths in characters, BELLE's blacklist as substrings, no ASCII-first rule).
+course's own Chinese adaptation of them (the ``belle-rouge`` profile: lengths in characters, BELLE's
+blacklist as case-insensitive substrings, no ASCII-first rule). BELLE's real post-processing is
+another parser with other rules: ``generation.belle``.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ REASONS = (CUT, UNPARSEABLE, TOO_SHORT, TOO_LONG, BLACKLISTED, BANNED_PREFIX, PU
 # Alpaca's blacklist: things a text-only model cannot see, make or do. Matched as whole words.
 ALPACA_BLACKLIST = ("image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map", "maps",
                     "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram")
-# BELLE's (data/1.5M/generate_instruction.py): image, picture, photo, file, chart, layer, the kinds of plot, link,
-# and mentions of OpenAI's models. Chinese has no spaces, so they are matched as substrings.
+# BELLE's (data/1.5M/generate_instruction.py line 63, in its order): image, picture, photo, file, chart, layer, the
+# kinds of plot, link, and mentions of OpenAI's models. BELLE matches them as case-sensitive substrings of the
+# whole block (``generation.belle``); the course's belle-rouge rules match them case-insensitively in the instruction.
 BELLE_BLACKLIST = ("图像", "图片", "照片", "文件", "图表", "图层", "曲线图", "折线图", "直线图", "柱形图", "饼状图",
                    "链接", "http", "OpenAI", "chatgpt", "gpt-3", "gpt-3.5", "gpt-4")
 CHINESE_PUNCTUATION = "，。！？；：、“”‘’（）《》【】…—·「」『』"

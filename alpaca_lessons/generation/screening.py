@@ -23,6 +23,7 @@ class Screening:
     task: Record | None
     rejection: Rejection | None
     novelty: NoveltyResult | None = None
+    metric: str = "ROUGE-L"  # what ``novelty.max_score`` measures ("BM25" in the BELLE profile)
 
     @property
     def kept(self) -> bool:
@@ -34,7 +35,7 @@ class Screening:
         text = self.task.instruction if self.task else "block: " + " ".join(self.block.split())
         text = text if len(text) <= width else text[: width - 3] + "..."
         if self.kept:
-            return f"{self.number:>3}  kept      ROUGE-L max {self.novelty.max_score:.2f}  {text}"
+            return f"{self.number:>3}  kept      {self.metric} max {self.novelty.max_score:.2f}  {text}"
         return f"{self.number:>3}  rejected  {self.rejection.reason}: {self.rejection.detail}\n" + " " * 15 + text
 
 

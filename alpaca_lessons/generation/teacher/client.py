@@ -162,17 +162,20 @@ class Session:
         self.client = client
 
     async def complete(self, prompts: Sequence[str], sampling: Sampling, *, n: int = 1, seed: int | None = None,
-                       logit_bias: dict[str, int] | None = None) -> Reply:
+                       logit_bias: dict[str, int] | None = None, system: str | None = None) -> Reply:
         """``n`` choices for each prompt. Completions send all prompts in one request (as Alpaca did);
-        chat sends one request per prompt, concurrently, with ``seed + prompt index`` as its seed."""
+        chat sends one request per prompt, concurrently, with ``seed + prompt index`` as its seed, each
+        prompt the user message after ``system`` when one is given (BELLE's chat requests had one)."""
+        head = [{"role": "system", "content": system}] if system is not None else []
         reply = Reply(max_tokens=sampling.max_tokens)
         if self.teacher.api == "completions":
             reply.choices = await self._with_retries(reply, lambda m: self._completions(prompts, sampling, m, n, seed,
                                                                                        logit_bias, reply))
         else:
             parts = await asyncio.gather(*(
-                self._with_retries(reply, lambda m, p=p, i=i: self._chat([{"role": "user", "content": p}], sampling,
-                                                                        m, n, None if seed is None else seed + i,
+                self._with_retries(reply, lambda m, p=p, i=i: self._chat([*head, {"role": "user", "content": p}],
+                                                                        sampling, m, n,
+                                                                        None if seed is None else seed + i,
                                                                         logit_bias, reply))
                 for i, p in enumerate(prompts)))
             reply.choices = [choices[0] for choices in parts]

@@ -11,6 +11,11 @@ it does not sample new text. Which real tasks a reply holds is fixed by ``draw``
 once with the server's seed, and draw ``w`` gets the tasks at positions ``20w, 20w+1, ...``. Its keep
 rate and cost per kept task are therefore not a live teacher's: every task it replays already passed
 Alpaca's filters once.
+
+Asked in Chinese (a prompt that ends on BELLE's ``N. 指令:``), it answers with the same **English** tasks
+under BELLE's Chinese labels: no Chinese teacher output is available offline to replay (BELLE's released
+data is not among the course's sources). A Chinese run against it exercises BELLE's parser, rules,
+BM25 test and accounting on real davinci-003 text, not BELLE's data.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ REPLAY_DESCRIPTION = (
     "Replays REAL text-davinci-003 generations from the released Alpaca 52K (Taori et al. 2023, "
     f"{get_dataset('alpaca_data').license}), formatted as davinci-003 continued Alpaca's generation prompt. "
     "It does not read the seed tasks in the prompt and writes no new text; its keep rate and cost per "
-    "kept task are not those of a live teacher.")
+    "kept task are not those of a live teacher. Asked in Chinese (BELLE's labels), it replays the same ENGLISH "
+    "tasks under the Chinese labels: no Chinese teacher output is available offline.")
 WINDOW = 20  # tasks set aside per draw: more than any reply can hold before the stop at "20."
 _ENDING = re.compile(r"(\d+)\.\s*(\S+?)[:：]\s*$")
 
