@@ -92,4 +92,7 @@ def test_kill_9_then_resume_from_the_cli_gives_the_uninterrupted_output(tmp_path
 def test_the_cli_refuses_alpacas_recipe_flags_with_this_profile(tmp_path, capsys):
     assert main(["generate", "--profile", "self-instruct", "--output", str(tmp_path / "t.jsonl"),
                  "--max-tokens", "100"]) == 2
-    assert "--max-tokens" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("alpaca-lessons: error: --profile self-instruct follows Self-Instruct's") \
+        and err.rstrip().endswith("--max-tokens") and err.count("\n") == 1
+    assert not (tmp_path / "t.jsonl").exists()

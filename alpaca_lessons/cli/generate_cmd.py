@@ -76,9 +76,10 @@ def _self_instruct_config(args: argparse.Namespace) -> SelfInstructConfig:
     if changed or args.no_logit_bias:
         raise ValueError(f"--profile {SELF_INSTRUCT} follows Self-Instruct's own recipe; these flags belong to "
                          f"Alpaca's: {', '.join('--' + n.replace('_', '-') for n in changed) or '--no-logit-bias'}")
-    return SelfInstructConfig(num_tasks=args.num_tasks, request_batch_size=args.request_batch_size,
-                              threshold=args.threshold, seed=args.seed, max_cost=args.max_cost,
-                              max_requests=args.max_requests)
+    given = {name: getattr(args, name) for name in ("request_batch_size", "threshold")
+             if getattr(args, name) is not None}  # not given: Self-Instruct's own default
+    return SelfInstructConfig(num_tasks=args.num_tasks, seed=args.seed, max_cost=args.max_cost,
+                              max_requests=args.max_requests, **given)
 
 
 def _prices(args: argparse.Namespace) -> Prices | None:
