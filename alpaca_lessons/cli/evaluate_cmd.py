@@ -13,6 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
+from alpaca_lessons.common.atomic import check_output
 from alpaca_lessons.common.stats import comparisons_needed
 from alpaca_lessons.evaluation.blind import (
     CHOICES,
@@ -172,6 +173,7 @@ def _generate(args: argparse.Namespace) -> int:
     from alpaca_lessons.evaluation.watermark import WatermarkLogitsProcessor
     from alpaca_lessons.models.infer import generate, load
 
+    check_output(args.out)  # before the model is loaded, not after the outputs are made
     records = instruction_set(args.instructions)[: args.limit]
     model, tokenizer = load(args.model, args.device)
     processors = [WatermarkLogitsProcessor()] if args.watermark else []
