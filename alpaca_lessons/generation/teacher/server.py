@@ -28,7 +28,6 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.generation.teacher.base import Completion, ContextLengthError, Model, PromptError, Sampling
 from alpaca_lessons.generation.teacher.faults import CUT, RATE_LIMIT, SERVER_ERROR, SLOW, FaultPlan
 
@@ -78,10 +77,7 @@ class TeacherServer:
         self.stats: Counter = Counter()
         self._key_digest = hashlib.sha256(api_key.encode()).digest() if api_key else None
         self._lock = threading.Lock()
-        try:
-            self._http = _HTTPServer((host, port), _Handler)
-        except OSError as exc:  # the port is taken, the address is not this machine's...
-            raise DataError(f"{host}:{port}: cannot listen there: {exc.strerror or exc}") from None
+        self._http = _HTTPServer((host, port), _Handler)
         self._http.teacher = self
         self._thread: threading.Thread | None = None
 
