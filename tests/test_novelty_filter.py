@@ -141,6 +141,24 @@ def test_a_tie_at_the_bound_goes_to_the_earlier_entry(settings_):
     assert result.most_similar == [("a b", rouge("x y a b", "a b"))] == [("a b", rouge("x y a b", "x y"))]
 
 
+@TUNINGS
+@pytest.mark.parametrize("top_k", [0, 1, 10])
+def test_a_word_repeated_hundreds_of_times(settings_, top_k):
+    # Counts past uint8 (255) in the candidate, against entries holding the word in the index (short
+    # ones, with a dense column under "extreme") and outside it (an entry of 300 tokens).
+    pool = ["the cat sat on the mat", "the the the", " ".join(["the"] * 300), "a dog"]
+    pool += [f"w{i} the" for i in range(300)]
+    candidates = [" ".join(["the"] * 256), " ".join(["the"] * 1000) + " cat", "the cat " * 300, "dog " * 400 + "a"]
+    reference = ReferenceNoveltyFilter(pool, top_k=top_k)
+    with tuning(**settings_):
+        fast = NoveltyFilter(pool, top_k=top_k)
+        for candidate in candidates:
+            assert fast.check(candidate) == reference.check(candidate)
+    best, ranked = expected(pool, candidates[0], 3)
+    assert best == rouge(candidates[0], " ".join(["the"] * 300)) == pytest.approx(2 * 256 / (256 + 300))  # LCS 256
+    assert NoveltyFilter(pool, top_k=3).check(candidates[0]).most_similar == ranked
+
+
 def test_entries_longer_than_a_machine_word():
     words = [f"w{i}" for i in range(70)]
     pool = [" ".join(words[:64]), " ".join(words[:65]), " ".join(words), " ".join(reversed(words))]

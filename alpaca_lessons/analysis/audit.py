@@ -355,7 +355,8 @@ def format_report(results: Sequence[CheckResult], total: int, examples: int = 3)
              "checks find something)", ""]
     for result in results:
         check = result.check
-        lines.append(f"{check.title}: {result.count:,} ({result.count / total:.2%})  [{check.name}]")
+        share = result.count / total if total else 0.0
+        lines.append(f"{check.title}: {result.count:,} ({share:.2%})  [{check.name}]")
         lines.append(f"  rule:   {check.rule}")
         lines.append(f"  effect: {check.effect}")
         lines.extend(f"    #{i}: {detail}" for i, detail in result.findings[:examples])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from alpaca_lessons.common.atomic import check_output
 from alpaca_lessons.common.text import character_tokens, rouge_tokens
 from alpaca_lessons.data import read_records, read_seed_tasks, write_records
 from alpaca_lessons.generation.novelty import dedup
@@ -32,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--avg-similarity", action="store_true",
                         help="also write Alpaca's avg_similarity_score, the mean ROUGE-L against the whole pool "
                              "(an LCS with every instruction sharing a word: minutes at 52K instead of seconds)")
-    parser.add_argument("--out", required=True, help="where to write the kept records (.jsonl or .json)")
+    parser.add_argument("--out", required=True,
+                        help="where to write the kept records: .jsonl or .json, gzipped when it ends in .gz; "
+                             "never the input itself")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run)
 
@@ -45,6 +48,7 @@ def _count(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    check_output(args.out, inputs=[args.input, args.seeds])  # before the work, not after it
     records = read_records(args.input)
     seeds = [task.instruction for task in read_seed_tasks(args.seeds)]
     result = dedup(records, seeds, threshold=args.threshold, top_k=args.top_k, tokenizer=TOKENIZERS[args.tokenizer],

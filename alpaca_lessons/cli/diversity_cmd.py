@@ -13,6 +13,8 @@ import shlex
 from pathlib import Path
 
 from alpaca_lessons.analysis import diversity
+from alpaca_lessons.common.atomic import check_output
+from alpaca_lessons.common.paths import figures_dir
 from alpaca_lessons.common.plots import binned_histograms, histograms, save_figure, sunbursts
 from alpaca_lessons.common.results import write_result
 from alpaca_lessons.data import read_seed_tasks
@@ -35,10 +37,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    name = Path(args.data).stem if Path(args.data).suffix else args.data.replace("/", "_")
+    out = Path(args.out) if args.out else None
+    folder, prefix = (out.parent, out.name) if out else (None, f"diversity_{name}")
+    for part in ("sunburst", "lengths", "rouge"):  # every output is checked before the work
+        check_output((folder or figures_dir()) / f"{prefix}_{part}.png", inputs=[args.data])
+    if args.result:
+        check_output(args.result, inputs=[args.data])
     records = diversity.read_instruction_records(args.data)
     if args.sample:
         records = random.Random(args.seed).sample(records, min(args.sample, len(records)))
-    name = Path(args.data).stem if Path(args.data).suffix else args.data.replace("/", "_")
     seeds = None if args.no_rouge else [t.instruction for t in read_seed_tasks()]
     report = diversity.diversity_report(records, seeds, cache=not args.no_cache)
     summary = diversity.summary_from_report(report)
@@ -46,8 +54,6 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{key:>36}  {value}")
     print(f"{'parse time (s)':>36}  {report['seconds_verb_noun']}")
 
-    out = Path(args.out) if args.out else None
-    folder, prefix = (out.parent, out.name) if out else (None, f"diversity_{name}")
     written = [save_figure(sunbursts({name: diversity.tree_from_report(report)}), f"{prefix}_sunburst", folder),
                save_figure(histograms(diversity.field_lengths(records), xlabel="words"), f"{prefix}_lengths", folder)]
     if "rouge_vs_seeds" in report:

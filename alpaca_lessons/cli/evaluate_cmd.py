@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+from alpaca_lessons.common.atomic import check_output
 from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.common.stats import comparisons_needed
 from alpaca_lessons.evaluation.blind import (
@@ -217,6 +218,7 @@ def _generate(args: argparse.Namespace) -> int:
     from alpaca_lessons.evaluation.watermark import WatermarkLogitsProcessor
     from alpaca_lessons.models.infer import generate, load
 
+    check_output(args.out)  # before the model is loaded, not after the outputs are made
     records = instruction_set(args.instructions)[: args.limit]
     model, tokenizer = load(args.model, args.device)
     processors = [WatermarkLogitsProcessor()] if args.watermark else []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.evaluation.llm_judge import LengthJudge
 from alpaca_lessons.generation.teacher import FAULT_KINDS, FaultPlan, Model, ReplayModel, TeacherServer, is_local
 from alpaca_lessons.generation.teacher.local import LocalModel
@@ -69,8 +70,11 @@ def _serve(args: argparse.Namespace) -> int:
     faults = FaultPlan(args.fault_rate, tuple(k.strip() for k in args.faults.split(",") if k.strip()),
                        args.slow_seconds, args.fault_seed)
     model = load_model(args.model, seed=args.seed, device=args.device)
-    server = TeacherServer(model, host=args.host, port=args.port, faults=faults, latency=args.latency, api_key=key,
-                           verbose=args.verbose)
+    try:
+        server = TeacherServer(model, host=args.host, port=args.port, faults=faults, latency=args.latency,
+                               api_key=key, verbose=args.verbose)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise DataError(f"{args.host}:{args.port}: cannot listen there: {exc.strerror or exc}") from None
     if not is_local(server.base_url):
         print(f"warning: listening on {args.host}: other machines can reach this server")
     print(f"model:   {server.model.name}\n         {server.model.description}")

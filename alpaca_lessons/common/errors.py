@@ -2,4 +2,6 @@
 
 
 class DataError(Exception):
-    """A data set that cannot be found, does not verify, or holds a malformed record."""
+    """Bad input the user can fix: a data set that cannot be found, does not verify, or holds a malformed
+    record; a file that cannot be read or written; an address a server cannot listen on. Its message
+    names the file (and line) or the address, and the command line prints it as one line."""

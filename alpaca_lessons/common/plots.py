@@ -8,6 +8,7 @@ use ``with course_style(): ...`` itself. Outside it ``matplotlib.rcParams`` stay
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 import matplotlib
 
+from alpaca_lessons.common.atomic import atomic_write
 from alpaca_lessons.common.paths import figures_dir, project_root
 
 COURSE_STYLE: dict[str, Any] = {
@@ -74,9 +76,9 @@ def save_figure(fig, name: str, folder: str | Path | None = None) -> Path:
     Returns the path relative to the project when the figure lands inside it, so notebooks print the
     same thing on every machine."""
     target = Path(folder) if folder is not None else figures_dir()
-    target.mkdir(parents=True, exist_ok=True)
-    path = target / f"{name}.png"
-    fig.savefig(path, metadata={"Software": None})
+    png = io.BytesIO()
+    fig.savefig(png, format="png", metadata={"Software": None})
+    path = atomic_write(target / f"{name}.png", png.getvalue())
     try:
         return path.relative_to(project_root())
     except ValueError:

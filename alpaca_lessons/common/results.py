@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from alpaca_lessons.common.atomic import atomic_write
 from alpaca_lessons.common.env import versions
 from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.paths import course_data_dir
@@ -85,11 +86,8 @@ def made_by(result: dict[str, Any]) -> str:
 
 def write_result(path: str | Path, payload: dict[str, Any], command: str, packages: tuple[str, ...]) -> Path:
     """Write ``payload`` with its provenance as indented JSON (provenance first)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**provenance(command, packages), **payload}, indent=1, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
-    return path
+    return atomic_write(path, json.dumps({**provenance(command, packages), **payload}, indent=1,
+                                          ensure_ascii=False) + "\n")
 
 
 def read_result(path: str | Path) -> dict[str, Any]:

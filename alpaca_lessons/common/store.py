@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from alpaca_lessons.common.atomic import check_output
 from alpaca_lessons.common.errors import DataError
 
 try:
@@ -60,6 +61,8 @@ class AppendOnlyStore:
         """All complete records in file order; a torn final line is warned about and skipped."""
         if not self.path.exists():
             return []
+        if self.path.is_dir():
+            raise DataError(f"{self.path}: is a directory, not a JSON Lines file")
         lines = self.path.read_bytes().split(b"\n")
         records = []
         for number, line in enumerate(lines, start=1):
@@ -170,7 +173,7 @@ class WriterLock:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        self.path = check_output(path)  # a folder, or a path under a file, is refused before anything is made
         self.lock_path = Path(f"{self.path}.lock")
         key = self.lock_path.resolve()
         _acquire(key, self.path)

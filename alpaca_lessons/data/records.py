@@ -7,14 +7,14 @@ line), either of them gzipped; a ``.json`` file that holds JSON Lines (BELLE's s
 
 from __future__ import annotations
 
-import gzip
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alpaca_lessons.common.atomic import atomic_write
 from alpaca_lessons.common.errors import DataError
-from alpaca_lessons.data.registry import _BY_NAME, locate, open_bytes
+from alpaca_lessons.data.registry import _BY_NAME, gunzip, locate, open_bytes
 
 
 @dataclass(frozen=True)
@@ -76,16 +76,26 @@ class SeedTask:
 
 
 def _source_text(source: str | Path) -> tuple[str, str]:
-    """(display name, text) for a registry name or a path; gzip is undone either way."""
+    """(display name, text) for a registry name or a path; gzip is undone either way. Bytes that are not
+    UTF-8 (or a damaged gzip stream) are a DataError naming the file and line."""
     if isinstance(source, str) and source in _BY_NAME:
-        return str(locate(source)), open_bytes(source).decode("utf-8")
-    path = Path(source)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file (and not a registry name)")
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    return str(path), raw.decode("utf-8")
+        where, raw = str(locate(source)), open_bytes(source)
+    else:
+        path = Path(source)
+        if path.is_dir():
+            raise DataError(f"{path}: is a directory, not a data file")
+        if not path.is_file():
+            raise DataError(f"{path}: no such file (and not a registry name)")
+        where, raw = str(path), path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gunzip(raw, where)
+    try:
+        return where, raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = 1 + raw.count(b"\n", 0, exc.start)
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = raw[exc.start:exc.end].hex(" ")
+        raise DataError(f"{where}:{line}: not UTF-8 text (byte {bad} at column {column})") from None
 
 
 def _list_items(text: str, where: str) -> list[Row]:
@@ -101,6 +111,10 @@ def _list_items(text: str, where: str) -> list[Row]:
         if pos >= len(text):
             raise DataError(f"{where}:{line}: malformed JSON: the list is not closed with ']'")
         if text[pos] == "]":
+            rest = text[pos + 1:]
+            if rest.strip():
+                after = line + rest[: len(rest) - len(rest.lstrip())].count("\n")
+                raise DataError(f"{where}:{after}: malformed JSON: text after the closing ']' of the list")
             return rows
         try:
             item, end = decoder.raw_decode(text, pos)
@@ -114,10 +128,18 @@ def _list_items(text: str, where: str) -> list[Row]:
 
 
 def read_rows(source: str | Path) -> list[Row]:
-    """Every JSON object in a data file, each tagged with ``file:line`` for error messages."""
+    """Every JSON object in a data file, each tagged with ``file:line`` for error messages.
+
+    A file without a single record (empty, blank, or an empty list) is a DataError: no command has
+    anything to do with it, and a count over it would divide by zero."""
     where, text = _source_text(source)
+    if not text.strip():
+        raise DataError(f"{where}: the file is empty: no records")
     if text.lstrip().startswith("["):
-        return _list_items(text, where)
+        rows = _list_items(text, where)
+        if not rows:
+            raise DataError(f"{where}: the list is empty: no records")
+        return rows
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -168,12 +190,12 @@ def read_text(name: str | Path) -> str:
 
 
 def write_records(records: list[Record], path: str | Path) -> Path:
-    """Write records as ``.json`` (an indented list, as Alpaca's ``jdump``) or ``.jsonl``."""
+    """Write records as ``.json`` (an indented list, as Alpaca's ``jdump``) or ``.jsonl``, gzipped when the
+    name ends in ``.gz`` (``x.jsonl.gz``); the file appears whole or not at all (``common.atomic``)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     dicts = [r.to_dict() for r in records]
-    if path.suffix == ".jsonl":
-        path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in dicts), encoding="utf-8")
+    if path.name.removesuffix(".gz").endswith(".jsonl"):
+        text = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in dicts)
     else:
-        path.write_text(json.dumps(dicts, indent=4, ensure_ascii=False), encoding="utf-8")
-    return path
+        text = json.dumps(dicts, indent=4, ensure_ascii=False)
+    return atomic_write(path, text)

@@ -15,6 +15,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,11 +243,21 @@ def _download(dataset: Dataset, target: Path, timeout: float) -> Path:
     return target
 
 
+def gunzip(raw: bytes, where: str) -> bytes:
+    """The uncompressed bytes of a gzip file; a truncated or damaged stream is a DataError naming ``where``."""
+    try:
+        return gzip.decompress(raw)
+    except EOFError:
+        raise DataError(f"{where}: truncated gzip file (it ends before the end of its data)") from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise DataError(f"{where}: not a valid gzip file ({exc})") from None
+
+
 def open_bytes(name: str | Dataset) -> bytes:
     """The verified, uncompressed bytes of a data set (a ``.gz`` mirror copy is decompressed)."""
     path = locate(name)
     raw = path.read_bytes()
-    return gzip.decompress(raw) if path.suffix == ".gz" else raw
+    return gunzip(raw, str(path)) if path.suffix == ".gz" else raw
 
 
 def verify_all(names: list[str] | None = None, *, download: bool = False) -> dict[str, str]:

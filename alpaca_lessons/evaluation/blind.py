@@ -154,7 +154,10 @@ class BlindSession:
         """Record a blind choice for ``pair_id`` and append it to the log before returning it."""
         if not self.lock.held:
             raise RuntimeError(f"the session on {self.log.path} is closed: open a new one to judge")
-        item = self._by_id[pair_id]
+        item = self._by_id.get(pair_id)
+        if item is None:
+            raise DataError(f"{self.log.path}: unknown pair id {pair_id!r}: not one of this session's "
+                            f"{self.total} pairs (`show` lists the pending ones)")
         record = {
             "pair_id": pair_id, "pair_hash": item.pair.text_hash, "annotator": self.annotator,
             "rubric": self.rubric, "seed": self.seed, "swapped": item.swapped, "choice": choice,

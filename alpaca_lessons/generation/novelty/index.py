@@ -239,7 +239,10 @@ class _Query:
         self.ids = ids  # the candidate's token ids in order; -1 for a token no entry holds
         self.k = k
         self.scores = index._score_table(len(ids))
-        self.counts = Counter(t for t in ids if t >= 0)
+        # How often each token may count towards an overlap. No entry in the numpy index holds a token more
+        # than _WORD times (longer entries live in ``_long``), so a count clipped there gives the same
+        # overlaps, and it fits the uint8 count columns even when a word repeats hundreds of times.
+        self.counts = Counter({t: min(c, _WORD) for t, c in Counter(t for t in ids if t >= 0).items()})
         self.distinct = np.array(list(self.counts), np.int32)
         self.best = np.zeros(0, np.int64)  # the best verified entries, best first
         self.best_scores = np.zeros(0)
