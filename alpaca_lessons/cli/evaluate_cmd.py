@@ -13,6 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
+from alpaca_lessons.common.options import non_negative, positive, probability
 from alpaca_lessons.common.stats import comparisons_needed
 from alpaca_lessons.evaluation.blind import (
     CHOICES,
@@ -47,23 +48,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         .set_defaults(func=_gpt4)
 
     stats = actions.add_parser("stats", help="win rate, interval and sign test from counts or a judgment file")
-    stats.add_argument("--counts", nargs=3, type=int, metavar=("WINS", "TIES", "LOSSES"))
+    stats.add_argument("--counts", nargs=3, type=non_negative.parse(int), metavar=("WINS", "TIES", "LOSSES"))
     stats.add_argument("--file", type=Path, help="a blind-judgment JSONL file on the GPT-4 pairs")
-    stats.add_argument("--power", type=float, metavar="WIN_RATE",
+    stats.add_argument("--power", type=probability.parse(float), metavar="WIN_RATE",
                        help="also: comparisons needed to detect this true win rate (ties at the observed rate)")
     stats.set_defaults(func=_stats)
 
     blind = actions.add_parser("blind", help="judge a seeded sample of the GPT-4 pairs blind, in a terminal")
     blind.add_argument("--store", type=Path, required=True, help="the JSONL file judgments are appended to")
     blind.add_argument("--annotator", required=True, help="who judges, truthfully (a person, or a model)")
-    blind.add_argument("--sample", type=int, default=COURSE_SAMPLE_SIZE)
-    blind.add_argument("--seed", type=int, default=COURSE_SEED)
+    blind.add_argument("--sample", type=positive.parse(int), default=COURSE_SAMPLE_SIZE)
+    blind.add_argument("--seed", type=non_negative.parse(int), default=COURSE_SEED)
     blind.add_argument("--systems", nargs=2, metavar=("FIRST", "SECOND"),
                        help="judge these two systems' outputs (registry names or JSON files) instead of the "
                             "GPT-4 pairs, matched by instruction")
     steps = blind.add_subparsers(dest="step", required=True)
     show = steps.add_parser("show", help="print the next pending items (instruction, answer A, answer B)")
-    show.add_argument("--count", type=int, default=1)
+    show.add_argument("--count", type=positive.parse(int), default=1)
     record = steps.add_parser("record", help="record a choice for a pair id")
     record.add_argument("pair_id")
     record.add_argument("choice", choices=CHOICES)
@@ -75,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     judge.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint ending in /v1")
     judge.add_argument("--model", required=True)
     judge.add_argument("--store", type=Path, required=True, help="JSONL file verdicts are appended to (resume)")
-    judge.add_argument("--limit", type=int, help="only the first N pairs")
+    judge.add_argument("--limit", type=positive.parse(int), help="only the first N pairs")
     judge.add_argument("--real-judge", action="store_true",
                        help="allow an endpoint not on this machine (it costs money; the key is $OPENAI_API_KEY)")
     judge.set_defaults(func=_judge)
@@ -85,9 +86,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gen.add_argument("--instructions", choices=INSTRUCTION_SETS, default="user_oriented")
     gen.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     gen.add_argument("--name", help="the generator's name in the file (default: the folder's name)")
-    gen.add_argument("--limit", type=int, help="only the first N instructions")
-    gen.add_argument("--max-new-tokens", type=int, default=256)
-    gen.add_argument("--batch-size", type=int, default=8)
+    gen.add_argument("--limit", type=positive.parse(int), help="only the first N instructions")
+    gen.add_argument("--max-new-tokens", type=positive.parse(int), default=256)
+    gen.add_argument("--batch-size", type=positive.parse(int), default=8)
     gen.add_argument("--device", default="cpu")
     gen.add_argument("--watermark", action="store_true", help="watermark the outputs (Kirchenbauer et al.)")
     gen.set_defaults(func=_generate)
