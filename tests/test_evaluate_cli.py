@@ -85,13 +85,14 @@ def test_the_judge_refuses_a_remote_endpoint_without_the_flag(tmp_path, capsys, 
     assert not (tmp_path / "v.jsonl").exists()
 
 
-@pytest.mark.parametrize(("limit", "message"), [("-5", "must be at least 1, got -5"), ("0", "must be at least 1"),
-                                                ("2.5", "expected a whole number")])
+@pytest.mark.parametrize(("limit", "message"), [("-5", "must be > 0, got -5"), ("0", "must be > 0, got 0"),
+                                                ("2.5", "invalid int value: '2.5'")])
 def test_the_judges_limit_is_a_positive_whole_number(limit, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:  # -5 used to judge pairs[:-5]: 800 pairs, 1,600 calls
         main(["evaluate", "judge", "--base-url", "http://127.0.0.1:1/v1", "--model", "m", "--store",
               str(tmp_path / "v.jsonl"), "--limit", limit])
-    assert exited.value.code == 2 and f"argument --limit: {message}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err == f"alpaca-lessons evaluate judge: error: argument --limit: {message}\n"
 
 
 @pytest.mark.parametrize("flag", ["--max-cost", "--price-in", "--price-out"])

@@ -8,7 +8,22 @@ from typing import Literal
 
 import pytest
 
-from alpaca_lessons.common.options import add_options, command_line, flag, from_options
+from alpaca_lessons.common.options import (
+    OneLineParser,
+    add_options,
+    check_fields,
+    command_line,
+    finite,
+    flag,
+    from_options,
+    non_negative,
+    option,
+    port,
+    positive,
+    probability,
+    temperature_range,
+    unit_interval,
+)
 
 
 @dataclass
@@ -87,3 +102,69 @@ def test_from_options_and_command_line_round_trip():
                      "--targets", "k_proj"]
     assert from_options(Example, parser.parse_args(words), command=["train"]) == chosen
     assert command_line(Example("run")) == ["--name", "run"]  # defaults are left out
+
+
+@dataclass
+class Checked:
+    """Fields with declared checks, and a float without one."""
+
+    steps: int = option(10, help="optimizer steps", check=positive)
+    ratio: float = option(0.5, check=unit_interval)
+    limit: int | None = option(None, check=positive)
+    scale: float = 1.0  # no check: still finite
+    mode: Literal["a", "b"] = "a"
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+
+@pytest.mark.parametrize(("check", "kind", "good", "bad", "message"), [
+    (positive, int, ["1", "7"], ["0", "-3"], "must be > 0, got {}"),
+    (positive, float, ["1e-9", "3"], ["0", "-1", "nan", "inf"], "must be > 0, got {}"),
+    (non_negative, float, ["0", "2.5"], ["-0.1", "nan", "inf", "-inf"], "must be >= 0, got {}"),
+    (unit_interval, float, ["0", "1", "0.7"], ["-0.01", "1.01", "nan"], "must be a number in [0, 1], got {}"),
+    (probability, float, ["1", "0.001"], ["0", "1.5", "nan"], "must be in (0, 1], got {}"),
+    (temperature_range, float, ["0", "2"], ["-1", "2.01", "inf"], "must be in [0, 2], got {}"),
+    (port, int, ["0", "65535"], ["-1", "65536"], "must be a port in [0, 65535], got {}"),
+    (finite, float, ["-5", "1e300"], ["nan", "inf", "-inf"], "must be a finite number, got {}"),
+])
+def test_named_checks_parse_good_text_and_refuse_bad_text_with_the_rule(check, kind, good, bad, message):
+    parse = check.parse(kind)
+    assert [parse(text) for text in good] == [kind(text) for text in good]
+    for text in bad:
+        with pytest.raises(argparse.ArgumentTypeError) as refused:
+            parse(text)
+        assert str(refused.value) == message.format(text)
+    with pytest.raises(argparse.ArgumentTypeError, match=f"invalid {kind.__name__} value: 'x'"):
+        parse("x")
+
+
+def test_declared_checks_become_the_flags_types_and_the_dataclass_refuses_the_same_values():
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    add_options(parser, Checked)
+    args = parser.parse_args(["--steps", "3", "--ratio", "1", "--limit", "2", "--scale", "-4"])
+    assert from_options(Checked, args) == Checked(steps=3, ratio=1.0, limit=2, scale=-4.0)
+    for words, text in ((["--steps", "0"], "argument --steps: must be > 0, got 0"),
+                        (["--ratio", "nan"], "argument --ratio: must be a number in [0, 1], got nan"),
+                        (["--limit", "-1"], "argument --limit: must be > 0, got -1"),
+                        (["--scale", "inf"], "argument --scale: must be a finite number, got inf")):
+        with pytest.raises(argparse.ArgumentError) as refused:
+            parser.parse_args(words)
+        assert str(refused.value) == text
+    for values, text in (({"steps": 0}, "steps must be > 0, got 0"),
+                         ({"ratio": 2.0}, "ratio must be a number in [0, 1], got 2.0"),
+                         ({"scale": float("nan")}, "scale must be a finite number, got nan")):
+        with pytest.raises(ValueError) as refused:
+            Checked(**values)
+        assert str(refused.value) == text
+    assert Checked(limit=None).limit is None  # None means "not set" and passes
+    assert parser.format_help().count("optimizer steps") == 1
+
+
+def test_a_one_line_parser_prints_only_the_error_line(capsys):
+    parser = OneLineParser(prog="tool")
+    parser.add_subparsers(required=True).add_parser("run").add_argument("--n", type=positive.parse(int))
+    with pytest.raises(SystemExit) as exited:
+        parser.parse_args(["run", "--n", "0"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == "tool run: error: argument --n: must be > 0, got 0\n"

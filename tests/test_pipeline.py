@@ -222,7 +222,7 @@ def test_max_cost_needs_a_price_table(tmp_path):
 
 
 def test_a_run_that_keeps_nothing_stops_after_the_idle_limit(tmp_path):
-    config = GenerationConfig(num_tasks=10, request_batch_size=1, max_tokens=300, threshold=-1.0, max_idle_requests=3)
+    config = GenerationConfig(num_tasks=10, request_batch_size=1, max_tokens=300, threshold=0.0, max_idle_requests=3)
     with replay_server() as server:
         result = run(server, tmp_path / "t.jsonl", config)
     assert result.status == "stopped: 3 requests in a row kept no task"

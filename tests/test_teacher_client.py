@@ -115,7 +115,8 @@ def test_the_cli_refuses_a_remote_teacher_without_the_flag(tmp_path, capsys):
 
     code = main(["generate", "--output", str(tmp_path / "t.jsonl"), "--base-url", "https://api.example.com/v1",
                  "--model", "gpt-4o-mini", "--no-progress"])
-    assert code == 2 and "--real-teacher" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert code == 2 and "--real-teacher" in captured.err and captured.out == ""  # errors go to stderr
     assert not (tmp_path / "t.jsonl").exists()
 
 
@@ -173,3 +174,34 @@ def test_the_endpoints_models_are_listed_through_the_same_client():
         Teacher(base_url, "", timeout=2).models()  # the server has stopped
     with pytest.raises(TeacherError, match="opt in explicitly"):
         Teacher("https://api.example.com/v1", "").models()
+
+
+def test_a_refused_key_is_one_error_naming_the_server_never_the_key():
+    with TeacherServer(RuleModel("echo", "replies with the prompt", lambda prompt: prompt),
+                       api_key="sk-right-SECRET-1") as server:
+        expected = f"{server.base_url}: the server refused the API key (401)"
+        wrong = Teacher(server.base_url, "echo", api_key="sk-wrong-OTHER-2", backoff=0.001)
+        wrong_chat = Teacher(server.base_url, "echo", api="chat", api_key="sk-wrong-OTHER-2", backoff=0.001)
+        calls = (lambda: wrong.ask(["hi"], Sampling(5)), wrong.models,
+                 lambda: wrong_chat.chat([{"role": "user", "content": "hi"}], Sampling(5)))
+        for call in calls:
+            with pytest.raises(TeacherError) as caught:
+                call()
+            assert str(caught.value) == expected and "OTHER" not in str(caught.value)
+        assert server.stats["requests"] == 2  # one POST for ask, one for chat: a refused key is not retried
+
+
+@needs_mirror
+def test_the_cli_reports_a_refused_key_in_one_line_on_stderr(tmp_path, capsys, monkeypatch):
+    from alpaca_lessons.cli import main
+
+    monkeypatch.setenv("COURSE_TEST_KEY", "sk-wrong-OTHER-2")
+    with replay_server(api_key="sk-right-SECRET-1") as server:
+        for model in ([], ["--model", "text-davinci-003"]):  # listing the models, or the first request
+            output = tmp_path / "t.jsonl"
+            code = main(["generate", "--output", str(output), "--base-url", server.base_url, "--api-key-env",
+                         "COURSE_TEST_KEY", "--num-tasks", "3", "--no-progress", *model])
+            captured = capsys.readouterr()
+            assert code == 2 and captured.out == ""
+            assert captured.err == f"alpaca-lessons: error: {server.base_url}: the server refused the API key (401)\n"
+            assert not output.exists()

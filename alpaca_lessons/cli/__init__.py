@@ -22,6 +22,7 @@ from alpaca_lessons.cli import (
     train_cmd,
 )
 from alpaca_lessons.common.errors import DataError
+from alpaca_lessons.common.options import OneLineParser
 
 COMMANDS = (data_cmd, teacher_cmd, generate_cmd, dedup_cmd, diversity_cmd, audit_cmd, train_cmd, memory_cmd,
             evaluate_cmd)
@@ -29,7 +30,7 @@ COMMANDS = (data_cmd, teacher_cmd, generate_cmd, dedup_cmd, diversity_cmd, audit
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(prog="alpaca-lessons", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="alpaca-lessons", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.register(subparsers)

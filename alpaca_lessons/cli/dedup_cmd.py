@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from alpaca_lessons.common.atomic import check_output
+from alpaca_lessons.common.options import non_negative, unit_interval
 from alpaca_lessons.common.text import character_tokens, rouge_tokens
 from alpaca_lessons.data import read_records, read_seed_tasks, write_records
 from alpaca_lessons.generation.novelty import dedup
@@ -23,8 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", metavar="IN", help="Alpaca-format records: a registry name or a .json/.jsonl path")
     parser.add_argument("--seeds", default="seed_tasks",
                         help="seed tasks that start the pool: a registry name or a path (default: seed_tasks)")
-    parser.add_argument("--threshold", type=float, default=0.7, help="reject above this ROUGE-L F (default: 0.7)")
-    parser.add_argument("--top-k", type=_count, default=10,
+    parser.add_argument("--threshold", type=unit_interval.parse(float), default=0.7,
+                        help="reject above this ROUGE-L F (default: 0.7)")
+    parser.add_argument("--top-k", type=non_negative.parse(int), default=10,
                         help="most similar pool instructions to record per kept one; 0 records none and is "
                              "faster (default: 10)")
     parser.add_argument("--tokenizer", choices=sorted(TOKENIZERS), default="rouge",
@@ -38,13 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "never the input itself")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run)
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"should be 0 or more, got {value}")
-    return value
 
 
 def _run(args: argparse.Namespace) -> int:

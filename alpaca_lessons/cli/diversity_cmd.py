@@ -14,6 +14,7 @@ from pathlib import Path
 
 from alpaca_lessons.analysis import diversity
 from alpaca_lessons.common.atomic import check_output
+from alpaca_lessons.common.options import non_negative, positive
 from alpaca_lessons.common.paths import figures_dir
 from alpaca_lessons.common.plots import binned_histograms, histograms, save_figure, sunbursts
 from alpaca_lessons.common.results import write_result
@@ -29,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="figure path prefix: writes <out>_sunburst.png, _lengths.png, _rouge.png "
                                       "(default: figures/diversity_<data>)")
     parser.add_argument("--result", help="also write the numbers to this JSON file (e.g. data/results/...)")
-    parser.add_argument("--sample", type=int, help="use a seeded random sample of this many records")
-    parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    parser.add_argument("--sample", type=positive.parse(int), help="use a seeded random sample of this many records")
+    parser.add_argument("--seed", type=non_negative.parse(int), default=0, help="seed of --sample (default 0)")
     parser.add_argument("--no-rouge", action="store_true", help="skip ROUGE-L against the 175 seed tasks")
     parser.add_argument("--no-cache", action="store_true", help="parse everything again, ignoring the cache")
     parser.set_defaults(func=_run)

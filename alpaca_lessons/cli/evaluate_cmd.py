@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 from alpaca_lessons.common.atomic import check_output
+from alpaca_lessons.common.options import non_negative, positive, probability
 from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.common.stats import comparisons_needed
 from alpaca_lessons.evaluation.blind import (
@@ -43,28 +43,6 @@ from alpaca_lessons.evaluation.pairs import (
 from alpaca_lessons.generation.teacher import TeacherError, is_local
 
 
-def _positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _dollars(text: str) -> float:
-    """An argparse type: a finite, non-negative amount of US dollars."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an amount in dollars, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a non-negative amount in dollars, got {text}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``evaluate`` and its actions."""
     parser = subparsers.add_parser("evaluate", help="pairwise evaluation: statistics, blind judging, LLM judge")
@@ -75,23 +53,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         .set_defaults(func=_gpt4)
 
     stats = actions.add_parser("stats", help="win rate, interval and sign test from counts or a judgment file")
-    stats.add_argument("--counts", nargs=3, type=int, metavar=("WINS", "TIES", "LOSSES"))
+    stats.add_argument("--counts", nargs=3, type=non_negative.parse(int), metavar=("WINS", "TIES", "LOSSES"))
     stats.add_argument("--file", type=Path, help="a blind-judgment JSONL file on the GPT-4 pairs")
-    stats.add_argument("--power", type=float, metavar="WIN_RATE",
+    stats.add_argument("--power", type=probability.parse(float), metavar="WIN_RATE",
                        help="also: comparisons needed to detect this true win rate (ties at the observed rate)")
     stats.set_defaults(func=_stats)
 
     blind = actions.add_parser("blind", help="judge a seeded sample of the GPT-4 pairs blind, in a terminal")
     blind.add_argument("--store", type=Path, required=True, help="the JSONL file judgments are appended to")
     blind.add_argument("--annotator", required=True, help="who judges, truthfully (a person, or a model)")
-    blind.add_argument("--sample", type=int, default=COURSE_SAMPLE_SIZE)
-    blind.add_argument("--seed", type=int, default=COURSE_SEED)
+    blind.add_argument("--sample", type=positive.parse(int), default=COURSE_SAMPLE_SIZE)
+    blind.add_argument("--seed", type=non_negative.parse(int), default=COURSE_SEED)
     blind.add_argument("--systems", nargs=2, metavar=("FIRST", "SECOND"),
                        help="judge these two systems' outputs (registry names or JSON files) instead of the "
                             "GPT-4 pairs, matched by instruction")
     steps = blind.add_subparsers(dest="step", required=True)
     show = steps.add_parser("show", help="print the next pending items (instruction, answer A, answer B)")
-    show.add_argument("--count", type=int, default=1)
+    show.add_argument("--count", type=positive.parse(int), default=1)
     record = steps.add_parser("record", help="record a choice for a pair id")
     record.add_argument("pair_id")
     record.add_argument("choice", choices=CHOICES)
@@ -103,15 +81,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     judge.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint ending in /v1")
     judge.add_argument("--model", required=True)
     judge.add_argument("--store", type=Path, required=True, help="JSONL file verdicts are appended to (resume)")
-    judge.add_argument("--limit", type=_positive_int, help="only the first N pairs")
+    judge.add_argument("--limit", type=positive.parse(int), help="only the first N pairs")
     judge.add_argument("--real-judge", action="store_true",
                        help="allow an endpoint not on this machine (it costs money; the key is $OPENAI_API_KEY)")
-    judge.add_argument("--max-cost", type=_dollars, metavar="USD",
+    judge.add_argument("--max-cost", type=non_negative.parse(float), metavar="USD",
                        help="refuse to start if the pairs could cost more (both orders, every reply at its "
                             "longest), and never send a request that could take this run's cost past it")
-    judge.add_argument("--price-in", type=_dollars, metavar="USD",
+    judge.add_argument("--price-in", type=non_negative.parse(float), metavar="USD",
                        help="dollars per 1M prompt tokens (needed for a remote model the price table lacks)")
-    judge.add_argument("--price-out", type=_dollars, metavar="USD", help="dollars per 1M completion tokens")
+    judge.add_argument("--price-out", type=non_negative.parse(float), metavar="USD",
+                       help="dollars per 1M completion tokens")
     judge.set_defaults(func=_judge)
 
     gen = actions.add_parser("generate", help="a local model's outputs on an instruction set (AlpacaEval format)")
@@ -119,9 +98,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gen.add_argument("--instructions", choices=INSTRUCTION_SETS, default="user_oriented")
     gen.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     gen.add_argument("--name", help="the generator's name in the file (default: the folder's name)")
-    gen.add_argument("--limit", type=int, help="only the first N instructions")
-    gen.add_argument("--max-new-tokens", type=int, default=256)
-    gen.add_argument("--batch-size", type=int, default=8)
+    gen.add_argument("--limit", type=positive.parse(int), help="only the first N instructions")
+    gen.add_argument("--max-new-tokens", type=positive.parse(int), default=256)
+    gen.add_argument("--batch-size", type=positive.parse(int), default=8)
     gen.add_argument("--device", default="cpu")
     gen.add_argument("--watermark", action="store_true", help="watermark the outputs (Kirchenbauer et al.)")
     gen.set_defaults(func=_generate)

@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 
-from alpaca_lessons.common.options import add_options, from_options
+from alpaca_lessons.common.options import add_options, from_options, non_negative, positive
 from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.generation import PROFILES, GenerationConfig, generate
 from alpaca_lessons.generation.pipeline import BAN_GPT3_ENDOFTEXT
@@ -46,9 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "--base-url, OPENAI_BASE_URL or OpenAI's API is used")
     teacher.add_argument("--api-key-env", default="OPENAI_API_KEY", metavar="NAME",
                          help="environment variable holding the API key (default OPENAI_API_KEY)")
-    teacher.add_argument("--timeout", type=float, default=120.0, help="seconds per attempt (default 120)")
-    teacher.add_argument("--max-attempts", type=int, default=8, help="attempts per request (default 8)")
-    teacher.add_argument("--backoff", type=float, default=1.0, help="first retry delay in seconds, doubling")
+    teacher.add_argument("--timeout", type=positive.parse(float), default=120.0,
+                         help="seconds per attempt (default 120)")
+    teacher.add_argument("--max-attempts", type=positive.parse(int), default=8, help="attempts per request (default 8)")
+    teacher.add_argument("--backoff", type=non_negative.parse(float), default=1.0,
+                         help="first retry delay in seconds, doubling")
     recipe = parser.add_argument_group("recipe (the profile's values by default: Alpaca's, or BELLE's)")
     add_options(recipe, GenerationConfig,
                 only=["num_prompt_instructions", "request_batch_size", "n", "temperature", "top_p", "max_tokens"])
@@ -58,8 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_options(recipe, GenerationConfig, only=["threshold", "avg_similarity", "seed"])
     run = parser.add_argument_group("run")
     add_options(run, GenerationConfig, only=["concurrency", "max_cost"])
-    run.add_argument("--price-in", type=float, metavar="USD", help="dollars per 1M prompt tokens")
-    run.add_argument("--price-out", type=float, metavar="USD", help="dollars per 1M completion tokens")
+    run.add_argument("--price-in", type=non_negative.parse(float), metavar="USD", help="dollars per 1M prompt tokens")
+    run.add_argument("--price-out", type=non_negative.parse(float), metavar="USD",
+                     help="dollars per 1M completion tokens")
     add_options(run, GenerationConfig, only=["max_requests"])
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_generate)

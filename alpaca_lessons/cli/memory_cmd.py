@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from alpaca_lessons.common.options import add_options, from_options
+from alpaca_lessons.common.options import add_options, from_options, positive
 from alpaca_lessons.models.shapes import PRESETS, ModelShape
 from alpaca_lessons.training.memory.estimate import GPUS, Setup, estimate, smallest_fit
 
@@ -18,7 +18,7 @@ SETUP_OPTIONS = ("micro_batch", "seq_len", "gpus", "precision", "attention", "ac
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``memory`` and its options (Alpaca's 7B recipe by default)."""
     parser = subparsers.add_parser("memory", help="estimate fine-tuning memory per GPU and whether it fits")
-    parser.add_argument("--model", default="llama-7b",
+    parser.add_argument("--model", default="llama-7b", type=_shape,
                         help=f"a preset ({', '.join(PRESETS)}), or a shape vocab,hidden,intermediate,layers,heads "
                              "(e.g. 4096,192,512,4,6)")
     parser.add_argument("--gpu", default="A100-80GB", choices=sorted(GPUS))
@@ -27,14 +27,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _shape(text: str) -> ModelShape:
+    """An argparse type: a preset's name, or five positive whole numbers vocab,hidden,intermediate,layers,heads."""
     if text in PRESETS:
         return PRESETS[text]
-    vocab, hidden, intermediate, layers, heads = (int(x) for x in text.split(","))
-    return ModelShape(vocab, hidden, intermediate, layers, heads)
+    words = text.split(",")
+    if len(words) != 5:
+        raise argparse.ArgumentTypeError(f"must be a preset or vocab,hidden,intermediate,layers,heads, got {text}")
+    return ModelShape(*(positive.parse(int)(word) for word in words))
 
 
 def _run(args: argparse.Namespace) -> int:
-    setup = from_options(Setup, args, shape=_shape(args.model), sharded=args.gpus > 1)
+    setup = from_options(Setup, args, shape=args.model, sharded=args.gpus > 1)
     result, gpu = estimate(setup), GPUS[args.gpu]
     print(f"{result.parameters:,} parameters, {result.trainable:,} trainable; per GPU:")
     for part, gib in result.rows():

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from alpaca_lessons.common.errors import DataError
+from alpaca_lessons.common.options import non_negative, port, unit_interval
 from alpaca_lessons.evaluation.llm_judge import LengthJudge
 from alpaca_lessons.generation.teacher import FAULT_KINDS, FaultPlan, Model, ReplayModel, TeacherServer, is_local
 from alpaca_lessons.generation.teacher.local import LocalModel
@@ -39,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", required=True)
     serve = actions.add_parser("serve", help="serve /v1/models, /v1/completions and /v1/chat/completions",
                                description="Serve a teacher model over OpenAI's API on this machine.")
-    serve.add_argument("--port", type=int, default=8000, help="port (0: any free one; default 8000)")
+    serve.add_argument("--port", type=port.parse(int), default=8000, help="port (0: any free one; default 8000)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--model", default=REPLAY,
                        help="'replay' (real text-davinci-003 outputs from the Alpaca 52K; the default), "
@@ -47,13 +49,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             f"'{LengthJudge.name}' (lesson 08's baseline judge: the longer answer wins) or a folder "
                             "holding a Hugging Face causal LM")
     serve.add_argument("--device", default="cpu", help="where a model folder runs: cpu, cuda, mps (default cpu)")
-    serve.add_argument("--seed", type=int, default=0, help="the replay's shuffle of the 52K (default 0)")
-    serve.add_argument("--fault-rate", type=float, default=0.0, help="share of attempts that meet a fault (0-1)")
+    serve.add_argument("--seed", type=non_negative.parse(int), default=0,
+                       help="the replay's shuffle of the 52K (default 0)")
+    serve.add_argument("--fault-rate", type=unit_interval.parse(float), default=0.0,
+                       help="share of attempts that meet a fault (0-1)")
     serve.add_argument("--faults", default=",".join(FAULT_KINDS),
                        help=f"comma-separated kinds to inject (default: {','.join(FAULT_KINDS)})")
-    serve.add_argument("--slow-seconds", type=float, default=2.0, help="delay of a 'slow' fault (default 2)")
-    serve.add_argument("--fault-seed", type=int, default=0, help="seed of the fault pattern (default 0)")
-    serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer (default 0)")
+    serve.add_argument("--slow-seconds", type=non_negative.parse(float), default=2.0,
+                       help="delay of a 'slow' fault (default 2)")
+    serve.add_argument("--fault-seed", type=non_negative.parse(int), default=0,
+                       help="seed of the fault pattern (default 0)")
+    serve.add_argument("--latency", type=non_negative.parse(float), default=0.0,
+                       help="seconds added to every answer (default 0)")
     serve.add_argument("--api-key-env", metavar="NAME",
                        help="require the key held in this environment variable (default: accept any key)")
     serve.add_argument("--verbose", action="store_true", help="log each request line (never headers or keys)")
@@ -65,7 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.api_key_env:
         key = os.environ.get(args.api_key_env)
         if not key:
-            print(f"alpaca-lessons: error: ${args.api_key_env} is empty")
+            print(f"alpaca-lessons: error: ${args.api_key_env} is empty", file=sys.stderr)
             return 2
     faults = FaultPlan(args.fault_rate, tuple(k.strip() for k in args.faults.split(",") if k.strip()),
                        args.slow_seconds, args.fault_seed)

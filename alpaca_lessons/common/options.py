@@ -11,12 +11,21 @@ these flags, and ``run_torchrun`` writes them, and no stage may import ``cli``. 
   ``bool`` (``--flag`` / ``--no-flag``), ``tuple[str, ...]`` (comma-separated), ``Literal[...]`` (its
   values are the choices);
 * the help is the field's ``metadata["help"]`` (the convention of transformers' ``HfArgumentParser``),
-  unless the caller's ``helps`` names the field; the default is the field's default.
+  unless the caller's ``helps`` names the field; the default is the field's default;
+* a number's rule is the field's ``metadata["check"]``, one of the named checks below (``positive``,
+  ``non_negative``, ``unit_interval``, ``probability``, ``temperature_range``, ``port``; a ``float`` without one
+  is still ``finite``). The flag parses with it, so ``--epochs -1`` ends as argparse's one-line error
+  ``argument --epochs: must be > 0, got -1``, and the dataclass's ``__post_init__`` calls
+  ``check_fields(self)``, so a value built in Python meets the same rule. NaN and infinities fail every
+  check. Flags that no dataclass declares use the same checks as their ``type=`` (``positive.parse(int)``).
 
     @dataclass
     class Config:
-        steps: int = field(default=10, metadata={"help": "optimizer steps"})
+        steps: int = option(10, help="optimizer steps", check=positive)
         mode: Literal["fast", "exact"] = "fast"
+
+        def __post_init__(self) -> None:
+            check_fields(self)
 
     parser = argparse.ArgumentParser()
     add_options(parser, Config)
@@ -27,10 +36,82 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import types
 import typing
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Literal
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line on stderr, ``prog: error: message`` (exit 2), without
+    the usage block above it (``--help`` shows it). Subparsers made from it are of the same class."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        """Print ``prog: error: message`` and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """A rule a number must meet, named by what it allows (``> 0``); NaN and infinities never meet one."""
+
+    rule: str
+    holds: Callable[[float], bool]
+
+    def problem(self, value: float) -> str | None:
+        """What is wrong with ``value`` (``must be > 0``), or None when it meets the rule."""
+        if isinstance(value, float) and not math.isfinite(value) or not self.holds(value):
+            return f"must be {self.rule}"
+        return None
+
+    def parse(self, kind: type) -> Callable[[str], Any]:
+        """An argparse ``type=``: the text as ``kind`` (int or float), refused with the rule if it breaks it."""
+
+        def parse(text: str) -> Any:
+            try:
+                value = kind(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+            if problem := self.problem(value):
+                raise argparse.ArgumentTypeError(f"{problem}, got {text}")
+            return value
+
+        parse.__name__ = kind.__name__
+        return parse
+
+
+finite = Check("a finite number", lambda value: True)
+positive = Check("> 0", lambda value: value > 0)
+non_negative = Check(">= 0", lambda value: value >= 0)
+unit_interval = Check("a number in [0, 1]", lambda value: 0 <= value <= 1)
+probability = Check("in (0, 1]", lambda value: 0 < value <= 1)
+temperature_range = Check("in [0, 2]", lambda value: 0 <= value <= 2)  # OpenAI's range
+port = Check("a port in [0, 65535]", lambda value: 0 <= value <= 65535)
+
+
+def option(default: Any, *, help: str | None = None, check: Check | None = None) -> Any:  # noqa: A002
+    """A dataclass field with a default, its flag's help and its number's check (in the field's metadata)."""
+    metadata = {key: value for key, value in (("help", help), ("check", check)) if value is not None}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def _check_of(spec: dataclasses.Field, kind: Any) -> Check | None:
+    """The field's declared check; a float without one must still be finite."""
+    return spec.metadata.get("check") or (finite if kind is float else None)
+
+
+def check_fields(instance: Any) -> None:
+    """Refuse a dataclass instance whose numeric fields break their checks (None passes: "not set").
+
+    Raises ``ValueError("epochs must be > 0, got -1.0")`` for the first field that does."""
+    for spec in dataclasses.fields(instance):
+        value = getattr(instance, spec.name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        check = _check_of(spec, type(value))
+        if check and (problem := check.problem(value)):
+            raise ValueError(f"{spec.name} {problem}, got {value!r}")
 
 
 def flag(name: str) -> str:
@@ -98,7 +179,8 @@ def add_options(parser: argparse.ArgumentParser, config: type, *, only: Collecti
         elif kind is None:
             options["type"] = _split_commas
         else:
-            options |= {"type": kind, "choices": choices}
+            check = None if choices else _check_of(spec, kind)
+            options |= {"type": check.parse(kind) if check else kind, "choices": choices}
         parser.add_argument(flag(spec.name), **options)
         added.append(spec.name)
     return added

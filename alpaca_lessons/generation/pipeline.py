@@ -32,6 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from alpaca_lessons.common.errors import DataError
+from alpaca_lessons.common.options import (
+    check_fields,
+    non_negative,
+    option,
+    positive,
+    probability,
+    temperature_range,
+    unit_interval,
+)
 from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.data import SeedTask
@@ -56,11 +65,6 @@ TEACHER_KEYS = ("teacher", "api")
 LOOKAHEAD = 4
 
 
-def _help(text: str) -> dict[str, str]:
-    """A field's help on the command line (``common.options`` reads ``metadata["help"]``)."""
-    return {"help": text}
-
-
 @dataclass(frozen=True)
 class GenerationConfig:
     """Every number of the run; the defaults are Alpaca's. The ``generate`` command's flags are these fields.
@@ -69,38 +73,40 @@ class GenerationConfig:
     config is made (BELLE: 1, 1024, BM25 18). ``dataclasses.replace(config, profile=...)`` keeps the values
     already resolved: build a new config to change profile."""
 
-    num_tasks: int = field(default=100, metadata=_help(  # the last request may overshoot, as Alpaca's did
-        "kept tasks to reach (default %(default)s)"))
+    # the last request may overshoot, as Alpaca's did
+    num_tasks: int = option(100, help="kept tasks to reach (default %(default)s)", check=positive)
     profile: str = "alpaca"
-    num_prompt_instructions: int = field(default=3, metadata=_help("seed tasks shown in each prompt"))
-    request_batch_size: int | None = field(default=None, metadata=_help(
-        "prompts per request (default: the profile's: Alpaca 5, BELLE 1)"))
-    n: int = field(default=1, metadata=_help("completions per prompt"))
-    temperature: float = field(default=1.0, metadata=_help("sampling temperature"))
-    top_p: float = field(default=1.0, metadata=_help("nucleus sampling mass"))
-    max_tokens: int | None = field(default=None, metadata=_help(  # Alpaca: "hard-code to maximize the length"
-        "completion tokens per prompt (default: the profile's: Alpaca 3072, BELLE 1024)"))
+    num_prompt_instructions: int = option(3, help="seed tasks shown in each prompt", check=positive)
+    request_batch_size: int | None = option(None, help="prompts per request (default: the profile's: Alpaca 5, "
+                                                       "BELLE 1)", check=positive)
+    n: int = option(1, help="completions per prompt", check=positive)
+    temperature: float = option(1.0, help="sampling temperature", check=temperature_range)
+    top_p: float = option(1.0, help="nucleus sampling mass", check=probability)
+    max_tokens: int | None = option(None, help="completion tokens per prompt (default: the profile's: Alpaca 3072, "
+                                               "BELLE 1024)", check=positive)  # Alpaca: "hard-code to maximize"
     stop: tuple[str, ...] = ALPACA_STOP
     logit_bias: dict[str, int] | None = field(default_factory=lambda: dict(BAN_GPT3_ENDOFTEXT))
-    threshold: float | None = field(default=None, metadata=_help(
-        "novelty score above which a task is rejected (default: the profile's: ROUGE-L 0.7, BELLE's BM25 18)"))
-    avg_similarity: bool = field(default=True, metadata=_help(
-        "write Alpaca's avg_similarity_score, the mean ROUGE-L against the whole pool (it needs an LCS with every "
-        "instruction sharing a word: about 35 ms a task at 50K)"))
-    seed: int = field(default=0, metadata=_help("seed of the prompts' sampling"))
-    concurrency: int = field(default=1, metadata=_help("requests in flight (output is the same at any)"))
-    max_cost: float | None = field(default=None, metadata=_help(
-        "dollars: never start a request that could take the cost (earlier sessions included) past this"))
-    max_requests: int | None = field(default=None, metadata=_help("requests to apply in this session at most"))
-    max_idle_requests: int = 20  # stop after this many requests in a row keep nothing
+    threshold: float | None = option(None, help="novelty score above which a task is rejected (default: the "
+                                                "profile's: ROUGE-L 0.7, in [0, 1]; BELLE's BM25 18)",
+                                     check=non_negative)
+    avg_similarity: bool = option(True, help="write Alpaca's avg_similarity_score, the mean ROUGE-L against the whole "
+                                             "pool (it needs an LCS with every instruction sharing a word: about 35 ms "
+                                             "a task at 50K)")
+    seed: int = option(0, help="seed of the prompts' sampling", check=non_negative)
+    concurrency: int = option(1, help="requests in flight (output is the same at any)", check=positive)
+    max_cost: float | None = option(None, help="dollars: never start a request that could take the cost (earlier "
+                                               "sessions included) past this", check=non_negative)
+    max_requests: int | None = option(None, help="requests to apply in this session at most", check=positive)
+    max_idle_requests: int = option(20, check=positive)  # stop after this many requests in a row keep nothing
 
     def __post_init__(self) -> None:
+        check_fields(self)
         profile = get_profile(self.profile)
         for name in ("request_batch_size", "max_tokens", "threshold"):  # None: the profile's value
             if getattr(self, name) is None:
                 object.__setattr__(self, name, getattr(profile, name))
-        if self.num_tasks < 1 or self.concurrency < 1 or self.request_batch_size < 1 or self.n < 1:
-            raise ValueError("num_tasks, concurrency, request_batch_size and n must be at least 1")
+        if profile.novelty == "rouge-l" and unit_interval.problem(self.threshold):
+            raise ValueError(f"threshold must be {unit_interval.rule} for a ROUGE-L novelty test, got {self.threshold}")
 
     def sampling(self) -> Sampling:
         """The decoding settings every request carries."""

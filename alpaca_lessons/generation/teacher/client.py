@@ -150,6 +150,8 @@ class Teacher:
 
         try:
             return run_sync(once())
+        except openai.AuthenticationError:
+            raise _refused_key(self.base_url) from None
         except openai.APIError as exc:
             raise TeacherError(f"{self.base_url} did not list its models: {_message(exc)}") from None
 
@@ -214,6 +216,8 @@ class Session:
                 reply.retries[kind] += 1
                 await asyncio.sleep(teacher.delay(attempt, _retry_after(exc)))
                 attempt += 1
+            except openai.AuthenticationError:
+                raise _refused_key(teacher.base_url) from None
             except openai.APIStatusError as exc:
                 raise TeacherError(f"the teacher answered {exc.status_code}: {_message(exc)}") from None
 
@@ -232,6 +236,11 @@ class Session:
         _add_usage(reply, answer.usage)
         ordered = sorted(answer.choices, key=lambda c: c.index)
         return [[Choice(c.message.content or "", c.finish_reason) for c in ordered]]
+
+
+def _refused_key(base_url: str) -> TeacherError:
+    """A 401: the key was wrong or missing. The server's own message is left out: OpenAI's quotes part of the key."""
+    return TeacherError(f"{base_url}: the server refused the API key (401)")
 
 
 def _finished(reply: Reply, prompts: Sequence[str]) -> Reply:

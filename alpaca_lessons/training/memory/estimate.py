@@ -37,9 +37,10 @@ whole-step peaks against the resident memory of a real run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
+from alpaca_lessons.common.options import check_fields, non_negative, option, positive
 from alpaca_lessons.models.shapes import ModelShape
 from alpaca_lessons.training.lora import LORA_R, LORA_TARGETS
 
@@ -75,25 +76,31 @@ ATTENTIONS: tuple[str, ...] = get_args(Attention)
 
 @dataclass(frozen=True)
 class Setup:
-    """One training configuration to estimate, per GPU (or for the CPU). The ``help`` of a field is its
-    ``alpaca-lessons memory`` option's."""
+    """One training configuration to estimate, per GPU (or for the CPU). The ``help`` and ``check`` of a field
+    are its ``alpaca-lessons memory`` option's."""
 
     shape: ModelShape
-    micro_batch: int = 4  # Alpaca: per_device_train_batch_size 4
-    seq_len: int = 512  # worst case: a micro-batch padded to the max length
-    gpus: int = field(default=1, metadata={"help": "GPUs; more than one means FSDP full sharding"})
+    micro_batch: int = option(4, check=positive)  # Alpaca: per_device_train_batch_size 4
+    seq_len: int = option(512, check=positive)  # worst case: a micro-batch padded to the max length
+    gpus: int = option(1, help="GPUs; more than one means FSDP full sharding", check=positive)
     sharded: bool = False  # FSDP full shard over ``gpus``
     # bf16: float32 master weights, bfloat16 compute (FSDP mixed precision); or fp32
     precision: Precision = "bf16"
     # sdpa (flash kernels), eager (materialised attention matrix) or eager-2023 (transformers 4.27's LLaMA)
     attention: Attention = "sdpa"
-    fsdp_gathered_layers: int = 2  # decoder layers gathered at once: 2 today; up to all with FSDP1 before torch 2.1
+    # decoder layers gathered at once: 2 today; up to all with FSDP1 before torch 2.1
+    fsdp_gathered_layers: int = option(2, check=positive)
     activation_checkpointing: bool = False
     cpu_offload: bool = False  # FSDP CPUOffloadPolicy: sharded weights, grads, optimizer state in CPU memory
-    accumulation: int = 1  # micro-batches per step; >1 keeps gradients alive through later forwards
-    lora_r: int = field(default=0, metadata={"help": f"LoRA rank (0: full fine-tuning; LoRA runs use {LORA_R})"})
+    # micro-batches per step; >1 keeps gradients alive through later forwards
+    accumulation: int = option(1, check=positive)
+    lora_r: int = option(0, help=f"LoRA rank (0: full fine-tuning; LoRA runs use {LORA_R})", check=non_negative)
     lora_targets: tuple[str, ...] = LORA_TARGETS
-    lora_base_bytes: float = 2.0  # bytes per frozen base weight: 2 in bf16, 1 in int8 (alpaca-lora), 4 in fp32
+    # bytes per frozen base weight: 2 in bf16, 1 in int8 (alpaca-lora), 4 in fp32
+    lora_base_bytes: float = option(2.0, check=positive)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     @property
     def autocast(self) -> bool:

@@ -10,7 +10,8 @@ Every optimizer step sees ``effective_batch_size`` examples of a seeded per-epoc
 incomplete step of an epoch is dropped (at most 127 examples, different ones each epoch) so that every
 process runs the same number of micro-batches, which FSDP's collectives require.
 
-Each field's ``help`` is its command-line option's (``common.options`` derives the flags from the fields).
+Each field's ``help`` and ``check`` are its command-line option's (``common.options`` derives the flags from the
+fields); a ``TrainConfig`` built in Python meets the same checks.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from alpaca_lessons.common.options import check_fields, non_negative, option, positive, unit_interval
 from alpaca_lessons.models.shapes import PRESETS
 from alpaca_lessons.training import sft
 from alpaca_lessons.training.lora import LORA_ALPHA, LORA_DROPOUT, LORA_R, LORA_TARGETS
@@ -27,53 +29,53 @@ from alpaca_lessons.training.lora import LORA_ALPHA, LORA_DROPOUT, LORA_R, LORA_
 _BUILT = ", ".join(name for name in PRESETS if name != "llama-7b")
 
 
-def _help(default, text: str):
-    """A field with a default and the help of its command-line option."""
-    return field(default=default, metadata={"help": text})
-
-
 @dataclass
 class TrainConfig:
     """Everything a run depends on; the defaults are Alpaca's recipe."""
 
-    model: str = _help("course", f"a preset built from scratch ({_BUILT}) or a local Hugging Face model folder")
-    data: str = _help("alpaca_data", "registry name or path of Alpaca-format records (JSON or JSONL)")
+    model: str = option("course", help=f"a preset built from scratch ({_BUILT}) or a local Hugging Face model folder")
+    data: str = option("alpaca_data", help="registry name or path of Alpaca-format records (JSON or JSONL)")
     output_dir: str = "work/train"
-    limit: int | None = _help(None, "use this many records of a seeded shuffle (default: all)")
-    vocab_size: int = _help(4096, "tokenizer trained for a preset model: 4K byte-level BPE suits 52K English "
-                                  "examples")
-    effective_batch_size: int = _help(128, "examples per optimizer step (Alpaca: 4 per GPU x 8 accumulation x 4 "
-                                           "GPUs)")
-    micro_batch_size: int = 4
-    learning_rate: float = 2e-5
-    epochs: float = 3.0
-    max_steps: int | None = _help(None, "overrides --epochs")
-    warmup_ratio: float = 0.03
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    max_length: int = sft.MAX_LENGTH
-    collation: str = _help("padded", "padded (the original recipe) or packed (one row per micro-batch, "
-                                     "per-example attention)")
-    attention: str = _help("sdpa", "the attention kernel: sdpa, flex_attention (packed rows on GPUs) or eager")
-    precision: str = _help("auto", "auto (bf16 on capable GPUs, else fp32), bf16 or fp32")
+    limit: int | None = option(None, help="use this many records of a seeded shuffle (default: all)", check=positive)
+    vocab_size: int = option(4096, help="tokenizer trained for a preset model: 4K byte-level BPE suits 52K English "
+                                        "examples", check=positive)
+    effective_batch_size: int = option(128, help="examples per optimizer step (Alpaca: 4 per GPU x 8 accumulation x "
+                                                 "4 GPUs)", check=positive)
+    micro_batch_size: int = option(4, check=positive)
+    learning_rate: float = option(2e-5, check=positive)
+    epochs: float = option(3.0, check=positive)
+    max_steps: int | None = option(None, help="overrides --epochs", check=positive)
+    warmup_ratio: float = option(0.03, check=unit_interval)
+    weight_decay: float = option(0.0, check=non_negative)
+    max_grad_norm: float = option(1.0, check=positive)
+    max_length: int = option(sft.MAX_LENGTH, check=positive)
+    collation: str = option("padded", help="padded (the original recipe) or packed (one row per micro-batch, "
+                                           "per-example attention)")
+    attention: str = option("sdpa", help="the attention kernel: sdpa, flex_attention (packed rows on GPUs) or eager")
+    precision: str = option("auto", help="auto (bf16 on capable GPUs, else fp32), bf16 or fp32")
     activation_checkpointing: bool = False
-    cpu_offload: bool = _help(False, "FSDP's CPUOffloadPolicy: params, grads and optimizer states in CPU memory")
-    seed: int = _help(42, "the Trainer's default seed, which Alpaca kept")
-    save_steps: int = _help(0, "checkpoint every N optimizer steps to resume from (0: none)")
-    save_total_limit: int = 1
+    cpu_offload: bool = option(False, help="FSDP's CPUOffloadPolicy: params, grads and optimizer states in CPU "
+                                           "memory")
+    seed: int = option(42, help="the Trainer's default seed, which Alpaca kept", check=non_negative)
+    save_steps: int = option(0, help="checkpoint every N optimizer steps to resume from (0: none)",
+                             check=non_negative)
+    save_total_limit: int = option(1, check=positive)
     resume: bool = True
-    log_steps: int = 1
-    save_dtype: str = _help("float32", "dtype of the final exported model (checkpoints are always float32)")
-    export: bool = _help(True, "write the final model (benchmark runs that only time steps skip it)")
+    log_steps: int = option(1, check=positive)
+    save_dtype: str = option("float32", help="dtype of the final exported model (checkpoints are always float32)")
+    export: bool = option(True, help="write the final model (benchmark runs that only time steps skip it)")
     lora: bool = False
-    lora_r: int = LORA_R
-    lora_alpha: int = LORA_ALPHA
-    lora_dropout: float = LORA_DROPOUT
-    lora_targets: tuple[str, ...] = _help(LORA_TARGETS, "comma-separated module names")
-    backend: str = _help("fsdp2", "fsdp2 (this loop, CPU or GPU) or hf-trainer (Alpaca's Trainer + FSDP, GPUs "
-                                  "only)")
+    lora_r: int = option(LORA_R, check=positive)
+    lora_alpha: int = option(LORA_ALPHA, check=positive)
+    lora_dropout: float = option(LORA_DROPOUT, check=unit_interval)
+    lora_targets: tuple[str, ...] = option(LORA_TARGETS, help="comma-separated module names")
+    backend: str = option("fsdp2", help="fsdp2 (this loop, CPU or GPU) or hf-trainer (Alpaca's Trainer + FSDP, GPUs "
+                                        "only)")
     progress: bool = True
     command: list[str] = field(default_factory=list)  # the command line, recorded in run.json
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     @property
     def is_preset(self) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import torch.distributed as dist
 
-from alpaca_lessons.common.options import add_options, command_line, from_options
+from alpaca_lessons.common.options import OneLineParser, add_options, command_line, from_options
 from alpaca_lessons.training.train.config import TrainConfig
 from alpaca_lessons.training.train.hf_recipe import train_with_hf_trainer
 from alpaca_lessons.training.train.loop import train
@@ -89,7 +89,7 @@ def run_from_args(args: argparse.Namespace, command: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None, prog: str = f"python -m {ENTRY}") -> int:
     """``python -m alpaca_lessons.training.train`` (and ``alpaca-lessons train``): parse options, train, return 0."""
-    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
+    parser = OneLineParser(prog=prog, description=DESCRIPTION)
     add_arguments(parser)
     argv = list(sys.argv[1:] if argv is None else argv)
     return run_from_args(parser.parse_args(argv), [*prog.split(), *argv])
