@@ -66,7 +66,7 @@ BAD = [
     (GENERATE, "alpaca-lessons generate", "--top-p", "0", "must be in (0, 1], got 0"),
     (GENERATE, "alpaca-lessons generate", "--top-p", "1.01", "must be in (0, 1], got 1.01"),
     (GENERATE, "alpaca-lessons generate", "--max-tokens", "0", "must be > 0, got 0"),
-    (GENERATE, "alpaca-lessons generate", "--threshold", "nan", "must be a number in [0, 1], got nan"),
+    (GENERATE, "alpaca-lessons generate", "--threshold", "nan", "must be >= 0, got nan"),
     (GENERATE, "alpaca-lessons generate", "--seed", "-1", "must be >= 0, got -1"),
     (GENERATE, "alpaca-lessons generate", "--concurrency", "0", "must be > 0, got 0"),
     (GENERATE, "alpaca-lessons generate", "--max-cost", "-1", "must be >= 0, got -1"),
@@ -192,3 +192,13 @@ def test_the_config_dataclasses_keep_their_defaults_and_none():
     assert TrainConfig().epochs == 3.0 and TrainConfig(max_steps=None, limit=None).max_steps is None
     assert GenerationConfig(max_cost=None, max_requests=None).max_cost is None
     assert Setup(PRESETS["llama-7b"], lora_r=0).lora_r == 0
+
+
+def test_a_rouge_threshold_over_one_is_refused_for_alpaca_but_bm25s_18_is_belles(tmp_path, capsys):
+    output = tmp_path / "t.jsonl"
+    assert main(["generate", "--output", str(output), "--threshold", "1.5", "--no-progress"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == ("alpaca-lessons: error: threshold must be a number in [0, 1] for a ROUGE-L novelty "
+                                 "test, got 1.5\n")
+    assert list(tmp_path.iterdir()) == []
+    assert GenerationConfig(profile="belle", threshold=18.0).threshold == 18.0
