@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
 from alpaca_lessons.data import Record
+from alpaca_lessons.models.modeling import quiet_progress
 from alpaca_lessons.models.templates import training_prompt
 
 TEMPERATURE, TOP_P = 0.7, 1.0  # AlpacaEval's alpaca-7b config (models_configs/alpaca-7b/configs.yaml)
@@ -39,7 +40,8 @@ def load(path: str | Path, device: str = "cpu"):
     # On a CPU, compute in float32 whatever the checkpoint's dtype: the course model is stored in bfloat16 to
     # stay small, and bfloat16 matrix products on CPUs without native support run ~20x slower (measured here).
     dtype = torch.float32 if torch.device(device).type == "cpu" else "auto"
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(device).eval()
+    with quiet_progress():  # no "Loading weights" bar: noise in a notebook, with timings that change every run
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(device).eval()
     return model, tokenizer
 
 
