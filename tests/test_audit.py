@@ -16,6 +16,7 @@ from alpaca_lessons.analysis.audit import (
     last_list_item,
     list_endings,
     placeholder_key,
+    rule_precision,
     without_addresses,
 )
 from alpaca_lessons.cli import main
@@ -155,8 +156,38 @@ def test_missing_input():
                Record("Summarize the following article.", "Some article text.", "x"),
                Record("Classify the following sentence: I am happy.", "", "x"),
                Record("Write a function that reverses a given list", "", "x"),
-               Record('Is the following sentence true? "Fish fly."', "", "x")]
-    assert flagged("missing_input", records) == [0, 1]
+               Record('Is the following sentence true? "Fish fly."', "", "x"),
+               Record("Is the following statement true or false? Cats cannot taste sweet food.", "", "x"),
+               Record("Change this sentence from active to passive voice - Jack bought a new car.", "", "x"),
+               Record("More than half of people use the internet. Classify this statement as true or false.", "", "x"),
+               Record("Classify this song as either upbeat or slow.", "", "x")]
+    assert flagged("missing_input", records) == [0, 1, 9]
+
+
+def test_rule_precision_from_labels():
+    labels = [{"index": 3, "refers_to_missing_input": True}, {"index": 5, "refers_to_missing_input": False},
+              {"index": 8, "refers_to_missing_input": True}]
+    share = rule_precision([(3, ""), (5, ""), (8, "")], labels)
+    assert (share.successes, share.n) == (2, 3)
+    assert rule_precision([(3, "")], labels).share == 1.0  # labels may cover more records than the findings
+    with pytest.raises(ValueError, match="without a label"):
+        rule_precision([(4, "")], labels)
+
+
+def test_missing_input_precision_on_the_52k(real_data):
+    """The 52K's hits, read one by one by an AI model (Claude): all 37 hits of the rule before it was
+    tightened are labelled in data/annotations/missing_input_claude.jsonl, 23 of them real. The tightened rule
+    keeps exactly those 23 (it was tightened after reading them: 23/23 is on the sample that shaped it)."""
+    from alpaca_lessons.common.paths import course_data_dir
+    from alpaca_lessons.common.store import AppendOnlyStore
+    from alpaca_lessons.data import read_records
+
+    labels = AppendOnlyStore(course_data_dir() / "annotations" / "missing_input_claude.jsonl").read()
+    assert len(labels) == 37 and sum(r["refers_to_missing_input"] for r in labels) == 23
+    assert all("AI model" in r["annotator"] for r in labels)
+    hits = CHECK["missing_input"].find(read_records("alpaca_data"))
+    assert sorted(i for i, _ in hits) == sorted(r["index"] for r in labels if r["refers_to_missing_input"])
+    assert rule_precision(hits, labels).share == 1.0
 
 
 def test_link_inputs_and_copied_outputs():

@@ -6,8 +6,14 @@ import math
 
 import pytest
 
-from alpaca_lessons.common.stats import cohen_kappa, sign_test, wilson_interval
-from alpaca_lessons.evaluation.metrics import length_preference, position_bias, verdict_agreement, win_rate
+from alpaca_lessons.common.stats import cohen_kappa, comparisons_needed, sign_test, wilson_interval
+from alpaca_lessons.evaluation.metrics import (
+    length_preference,
+    position_bias,
+    tie_scenarios,
+    verdict_agreement,
+    win_rate,
+)
 from alpaca_lessons.evaluation.pairs import Pair
 
 
@@ -47,3 +53,16 @@ def test_length_preference_counts_decisive_pairs_of_different_length():
     ps = [Pair("a", "i", "short", "much longer", "x", "y"), Pair("b", "i", "long one", "s", "x", "y"),
           Pair("c", "i", "same", "same", "x", "y")]
     assert length_preference(ps, [2, 2, 0]) == (1, 2)
+
+
+def test_tie_scenarios_by_hand():
+    rows = tie_scenarios(90, 89, [0, 73])
+    # 0 ties: 90 of 179 won; 73 ties: (90 + 36.5) / 252. The sign test drops ties: p = 1 in both rows.
+    assert [r.result.n for r in rows] == [179, 252]
+    assert rows[0].result.rate == pytest.approx(90 / 179) and rows[1].result.rate == pytest.approx(126.5 / 252)
+    assert [r.result.p_value for r in rows] == [1.0, 1.0]
+    assert rows[1].tie_share == pytest.approx(73 / 252)
+    # more ties, fewer decisive comparisons per comparison, but a larger P(win | decisive) for the same 55%
+    assert rows[0].needed.total > rows[1].needed.total
+    assert rows[1].needed.total == comparisons_needed(0.55, 73 / 252).total
+    assert "73 ties" in str(rows[1]) and "252" in str(rows[1])

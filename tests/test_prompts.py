@@ -12,9 +12,13 @@ from alpaca_lessons.generation.prompts import (
     TokenBudget,
     build_request,
     count_tokens,
+    count_tokens_p50k,
     encode_request,
     generation_prompt,
     sample_examples,
+    space_run_excess,
+    tasks_per_reply,
+    tasks_per_request,
     token_budget,
 )
 
@@ -102,3 +106,21 @@ def test_token_budget():
     budget = token_budget("Hello world", max_tokens=10, context=12)
     assert (budget.prompt_tokens, budget.completion_room, budget.fits) == (2, 10, True)
     assert "fits" in budget.summary()
+
+
+def test_tasks_per_reply_and_request():
+    # 3 tasks shown, the reply opens task 4; the stop sequence "20." ends it when task 20 is numbered:
+    # tasks 4..19 are complete, 16 per reply, and 5 prompts per request give 80.
+    assert tasks_per_reply() == 16 and tasks_per_request() == 80
+    assert tasks_per_reply(shown=2, listed=10, stop_at=11) == 8  # a 10-task list stopped at "11."
+    with pytest.raises(ValueError):
+        tasks_per_reply(shown=19)
+
+
+def test_space_runs_cost_fewer_tokens_in_p50k():
+    # "a    b" splits into "a", three spaces, " b": r50k spends a token per space (5 in all), p50k one
+    # token on the three-space run (3 in all).
+    assert count_tokens("a    b") == 5 and space_run_excess("a    b") == 2 and count_tokens_p50k("a    b") == 3
+    assert space_run_excess("no runs here.") == 0 and space_run_excess("a b  c") == 0  # "  c": one space + " c"
+    assert space_run_excess("x\n     y") == 3  # newline then four spaces as one piece, " y" after
+    assert space_run_excess(" " * 31 + "z") == 30 - 2  # 30 spaces: two p50k tokens (25 + 5)

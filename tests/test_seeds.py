@@ -6,7 +6,7 @@ import pytest
 
 from alpaca_lessons.common.text import characters
 from alpaca_lessons.data import Instance, SeedTask, read_seed_tasks
-from alpaca_lessons.data.seeds import paired_by_name, summarize_seed_tasks
+from alpaca_lessons.data.seeds import paired_by_name, summarize_seed_tasks, tasks_with_space_runs
 
 TASKS = [
     SeedTask("t0", "a", "Name a fruit.", (Instance("", "Apple"),), False),
@@ -44,3 +44,23 @@ def test_real_seed_summary(real_data):
     summary = summarize_seed_tasks(read_seed_tasks())
     assert (summary.tasks, summary.classification) == (175, 26)
     assert summary.with_input == sum(bool(t.instances[0].input.strip()) for t in read_seed_tasks())
+
+
+def test_space_runs_by_hand():
+    tasks = [SeedTask("s0", "a", "Indent  this.", (Instance("", "ok"),), False),
+             SeedTask("s1", "b", "Write code.", (Instance("", "def f():\n    return 1"),), False),
+             SeedTask("s2", "c", "Sum.", (Instance("1 +  2", "3"),), False),
+             SeedTask("s3", "d", "One space only.", (Instance("a b", "c d"),), False)]
+    assert tasks_with_space_runs(tasks) == ["s0", "s1", "s2"]
+    assert tasks_with_space_runs(tasks, 4) == ["s1"]
+    assert tasks_with_space_runs(tasks, fields=("input", "output")) == ["s1", "s2"]
+    with pytest.raises(ValueError):
+        tasks_with_space_runs(tasks, 0)
+
+
+def test_real_seed_space_runs(real_data):
+    """Pinned from a separate count (a regex over the raw JSONL fields): 21 of 175 seeds hold a run of two or
+    more spaces, 9 a run of four or more (indented code), all of them in the instance text Alpaca sends as is."""
+    seeds = read_seed_tasks()
+    assert len(tasks_with_space_runs(seeds)) == 21 and len(tasks_with_space_runs(seeds, 4)) == 9
+    assert len(tasks_with_space_runs(seeds, fields=("input", "output"))) == 21

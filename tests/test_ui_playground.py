@@ -10,7 +10,9 @@ def test_playground_generates_and_reports_the_detector(tiny_model):  # noqa: F81
 
     model, tokenizer = tiny_model
     panel = playground(model, tokenizer, "Name three colors.", max_new_tokens=12)
-    assert "press Generate" in panel.static_html()
+    first = panel.static_html()  # an instruction was given: its answer is generated at once
+    assert "press Generate" not in first and "detector:" in first
+    assert "press Generate" in playground(model, tokenizer, "", max_new_tokens=4).static_html()
     options, button = panel.children[2].children[2], panel.children[2].children[3]
     options.value = True  # watermark on
     button.click()

@@ -19,6 +19,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from alpaca_lessons.common.stats import Proportion, proportion
 from alpaca_lessons.common.text import rouge_tokens
 from alpaca_lessons.data import Record
 
@@ -244,11 +245,26 @@ _REFERENCE = re.compile(
     r"document|input|song|lyrics|tweet|essay|review|excerpt|quote|conversation|dialogue|words)\b", re.IGNORECASE)
 
 
+# Content written into the instruction itself: a second sentence ("Is the following sentence true? Fish fly."),
+# or a dash before it ("Change this sentence to passive voice - Jack bought a car.").
+_INLINE_CONTENT = re.compile(r"[.?!]\s+\S| [-–] \S")
+
+
 def _missing_input(r: Record) -> str | None:
-    instruction = r.instruction
-    if r.input.strip() or any(c in instruction for c in ':"“\n'):
+    instruction = r.instruction.strip()
+    if r.input.strip() or any(c in instruction for c in ':"“\n') or _INLINE_CONTENT.search(instruction):
         return None  # an input is given, or the content may sit inside the instruction
     return _clip(instruction) if _REFERENCE.search(instruction) else None
+
+
+def rule_precision(findings: Sequence[Finding], labels: Sequence[dict]) -> Proportion:
+    """The share of a rule's findings that a reader labelled as real (``refers_to_missing_input``), with its
+    Wilson interval; every finding must have a label (the labels may cover more records than the findings)."""
+    verdict = {int(row["index"]): bool(row["refers_to_missing_input"]) for row in labels}
+    unlabelled = [i for i, _ in findings if i not in verdict]
+    if unlabelled:
+        raise ValueError(f"findings without a label: {unlabelled[:5]}")
+    return proportion(sum(verdict[i] for i, _ in findings), len(findings))
 
 
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
@@ -308,7 +324,7 @@ CHECKS: tuple[Check, ...] = (
           "instruction set. Check the instruction asks for that language.", _per_record(_non_english)),
     Check("missing_input", "Instructions that refer to an input that is not there", "input empty, and the "
           "instruction mentions 'the following/given/this ... text, sentence, article, ...' without a colon, "
-          "quote or line break that could hold the content",
+          "double quote, line break, second sentence or ' - ' that could hold the content",
           "The model learns to answer about content it never saw: to invent the text it was asked about.",
           _per_record(_missing_input)),
     Check("link_input", "Inputs that are links the model cannot open", "input contains a URL and the "

