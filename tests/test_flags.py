@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from alpaca_lessons.cli import build_parser, main
-from alpaca_lessons.generation.pipeline import GenerationConfig
+from alpaca_lessons.generation.config import GenerationConfig
 from alpaca_lessons.models.shapes import PRESETS
 from alpaca_lessons.training.memory.estimate import Setup
 from alpaca_lessons.training.train.config import TrainConfig

@@ -14,7 +14,7 @@ import sys
 from alpaca_lessons.common.options import add_options, from_options, non_negative, positive
 from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.generation import PROFILES, GenerationConfig, generate
-from alpaca_lessons.generation.pipeline import BAN_GPT3_ENDOFTEXT
+from alpaca_lessons.generation.config import BAN_GPT3_ENDOFTEXT
 from alpaca_lessons.generation.self_instruct.pipeline import SELF_INSTRUCT, SelfInstructConfig, generate_self_instruct
 from alpaca_lessons.generation.teacher import ReplayModel, Teacher, TeacherError, TeacherServer
 from alpaca_lessons.generation.teacher.self_instruct_replay import SelfInstructReplayModel

@@ -10,9 +10,8 @@ in ``PROFILES`` is the course's Chinese variant of Alpaca's filter.
 from __future__ import annotations
 
 from alpaca_lessons.generation.accounting import ALPACA_REPORTED_COST, ALPACA_TASKS, Accounting, teacher_prices
+from alpaca_lessons.generation.config import ALPACA_STOP, GenerationConfig
 from alpaca_lessons.generation.pipeline import (
-    ALPACA_STOP,
-    GenerationConfig,
     GenerationResult,
     agenerate,
     build_requests,
