@@ -285,3 +285,24 @@ def test_cli_dedup_rejects_a_negative_top_k(tmp_path, capsys):
 def test_cli_dedup_names_a_missing_input(tmp_path, capsys):
     assert main(["dedup", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o.jsonl")]) == 2
     assert "nope.json: no such file" in capsys.readouterr().err
+
+
+def test_cli_dedup_on_chinese_picks_characters_and_drops_an_exact_duplicate(tmp_path, capsys):
+    """rouge-score's tokens drop every Chinese character: with them, two different instructions (and two
+    identical ones) are all empty token lists. The default picks character tokens by the text's script."""
+    data = [{"instruction": "给出下面词语的同义词", "input": "", "output": "a"},
+            {"instruction": "给出下面词语的同义词", "input": "", "output": "b"},  # an exact duplicate
+            {"instruction": "写一首关于大海的短诗", "input": "", "output": "c"}]
+    (tmp_path / "in.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    seed = {"id": "s0", "name": "n", "instruction": "把这句话翻译成英文", "instances": [{"input": "", "output": "x"}],
+            "is_classification": False}
+    (tmp_path / "seeds.jsonl").write_text(json.dumps(seed, ensure_ascii=False) + "\n", encoding="utf-8")
+    base = ["dedup", str(tmp_path / "in.json"), "--seeds", str(tmp_path / "seeds.jsonl"), "--no-progress"]
+    assert main([*base, "--out", str(tmp_path / "auto.jsonl")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("tokenizer: characters (100% of instructions are Chinese, Japanese or Korean)")
+    assert "kept 2, rejected 1 of 3" in out and err == ""
+    assert main([*base, "--tokenizer", "rouge", "--out", str(tmp_path / "rouge.jsonl")]) == 0
+    out, err = capsys.readouterr()
+    assert err == ("alpaca-lessons: warning: 100% of instructions are Chinese, Japanese or Korean, which rouge-score's "
+                   "tokens drop entirely: use --tokenizer characters\n")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from alpaca_lessons.common.stats import Proportion, proportion
-from alpaca_lessons.common.text import rouge_tokens
+from alpaca_lessons.common.text import is_cjk, rouge_tokens
 from alpaca_lessons.data import Record
 
 Finding = tuple[int, str]  # (record index, what was found)
@@ -132,18 +132,12 @@ def _exact_duplicates(records: Sequence[Record]) -> list[Finding]:
     return found
 
 
-_CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
-
-
 def instruction_tokens(text: str) -> list[str]:
     """The tokens near duplicates are compared by: rouge-score's, or one per letter or digit (lowercase,
     punctuation dropped) when at least half the letters are Chinese, Japanese or Korean: rouge-score keeps
     only [a-z0-9], so every Chinese instruction would be the same empty set of words."""
-    if not text.isascii():
-        letters = [c for c in text if c.isalpha()]
-        cjk = sum(unicodedata.name(c, "").startswith(_CJK_SCRIPTS) for c in letters)
-        if letters and cjk >= len(letters) / 2:
-            return [c for c in text.lower() if c.isalnum()]
+    if is_cjk(text):
+        return [c for c in text.lower() if c.isalnum()]
     return rouge_tokens(text)
 
 

@@ -10,6 +10,7 @@ post-processing rules enforce.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -43,6 +44,18 @@ def jieba_tokens(text: str) -> list[str]:
 
     Punctuation and ASCII words stay tokens, as they do in a subword tokenizer such as bloomz's."""
     return [token for token in _jieba().lcut(text) if not token.isspace()]
+
+
+_CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+
+
+def is_cjk(text: str) -> bool:
+    """Whether at least half of the text's letters are Chinese, Japanese or Korean (rouge-score's tokens drop
+    every one of them, so such text needs ``character_tokens``)."""
+    if text.isascii():
+        return False
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(unicodedata.name(c, "").startswith(_CJK_SCRIPTS) for c in letters) >= len(letters) / 2
 
 
 def words(text: str) -> int:
