@@ -67,9 +67,9 @@ def work(tmp_path) -> Path:
 
 
 def files(folder: Path) -> set[Path]:
-    """Every file under ``folder`` (an empty folder left behind is no output: ``train`` makes its run folder
-    before it reads the data)."""
-    return {p for p in folder.rglob("*") if not p.is_dir()}
+    """Every file and folder under ``folder``: a refused command leaves neither (``train`` reads its data
+    before it makes its run folder)."""
+    return set(folder.rglob("*"))
 
 
 def assert_one_line_error(argv: list[str], capsys, watched: Path, *, names: str, says: str) -> None:

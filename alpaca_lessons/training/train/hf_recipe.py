@@ -16,7 +16,7 @@ from alpaca_lessons.models.modeling import count_parameters
 from alpaca_lessons.training import sft
 from alpaca_lessons.training.train.config import TrainConfig
 from alpaca_lessons.training.train.distributed import fsdp_units, setup_distributed
-from alpaca_lessons.training.train.run import RUN_FILE, TrainResult, prepare, run_info
+from alpaca_lessons.training.train.run import RUN_FILE, TrainResult, prepare, read_training_records, run_info
 
 # Alpaca's --fsdp "full_shard auto_wrap" --fsdp_transformer_layer_cls_to_wrap LlamaDecoderLayer, as transformers 5
 # spells it (the string form is deprecated and goes in 5.20): FSDP2, parameters resharded after each forward
@@ -60,8 +60,9 @@ def train_with_hf_trainer(cfg: TrainConfig):
     from transformers import Trainer, TrainingArguments
 
     rt = setup_distributed()
+    records = read_training_records(cfg)
     Path(cfg.output_dir).mkdir(parents=True, exist_ok=True)
-    tokenizer, model, examples, report = prepare(cfg, rt, None)
+    tokenizer, model, examples, report = prepare(cfg, rt, None, records)
     kwargs = recipe_trainer_arguments(cfg.output_dir, world_size=rt.world_size,
                                       micro_batch_size=cfg.micro_batch_size)
     kwargs |= {"num_train_epochs": cfg.epochs, "learning_rate": cfg.learning_rate,

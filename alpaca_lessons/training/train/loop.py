@@ -45,7 +45,15 @@ from alpaca_lessons.training.train.distributed import (
     shard_fractions,
     shard_model,
 )
-from alpaca_lessons.training.train.run import LOG_FILE, RUN_FILE, TrainResult, prepare, read_run, run_info
+from alpaca_lessons.training.train.run import (
+    LOG_FILE,
+    RUN_FILE,
+    TrainResult,
+    prepare,
+    read_run,
+    read_training_records,
+    run_info,
+)
 
 
 def check_config(cfg: TrainConfig, rt: Distributed) -> None:
@@ -206,12 +214,13 @@ def train(cfg: TrainConfig) -> TrainResult:
     check_config(cfg, rt)
     dtype = resolve_precision(cfg.precision, rt.device)
     accum = accumulation_steps(cfg, rt.world_size)
+    records = read_training_records(cfg)
     out = Path(cfg.output_dir)
     if rt.is_main:
         out.mkdir(parents=True, exist_ok=True)
     barrier(rt)
     checkpoint = latest_checkpoint(out) if cfg.resume else None
-    tokenizer, model, examples, report = prepare(cfg, rt, checkpoint)
+    tokenizer, model, examples, report = prepare(cfg, rt, checkpoint, records)
     schedule: Schedule = make_schedule(cfg, len(examples))
     parameters, trainable = count_parameters(model)
     model = place_model(model, cfg, rt, dtype)

@@ -14,7 +14,7 @@ import torch
 
 from alpaca_lessons.common.results import provenance
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.data import read_records, read_text
+from alpaca_lessons.data import Record, read_records, read_text
 from alpaca_lessons.models.modeling import (
     add_pad_token,
     alpaca_texts,
@@ -34,12 +34,18 @@ LOG_FILE = "train_log.jsonl"
 RUN_FILE = "run.json"
 
 
-def prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None):
-    """Records, tokenizer, examples and the (unsharded) model, from a checkpoint when resuming."""
+def read_training_records(cfg: TrainConfig) -> list[Record]:
+    """The records to train on (``cfg.limit`` of them, drawn with the run's seed). Read before anything is
+    written, so a bad data file ends the run with its one-line error and no output folder."""
     records = read_records(cfg.data)
     if cfg.limit is not None:
         order = torch.randperm(len(records), generator=torch.Generator().manual_seed(cfg.seed))
         records = [records[i] for i in order[:cfg.limit].tolist()]
+    return records
+
+
+def prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None, records: list[Record]):
+    """Tokenizer, examples and the (unsharded) model for ``records``, from a checkpoint when resuming."""
     out = Path(cfg.output_dir)
     if cfg.lora:
         base = out / "base_model" if cfg.is_preset else Path(cfg.model)
