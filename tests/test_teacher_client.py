@@ -204,4 +204,4 @@ def test_the_cli_reports_a_refused_key_in_one_line_on_stderr(tmp_path, capsys, m
             captured = capsys.readouterr()
             assert code == 2 and captured.out == ""
             assert captured.err == f"alpaca-lessons: error: {server.base_url}: the server refused the API key (401)\n"
-            assert not output.exists()
+            assert list(tmp_path.iterdir()) == []  # no tasks file, and no request log with only its header

@@ -111,8 +111,16 @@ async def agenerate(output: str | Path, teacher: Teacher, config: GenerationConf
                          "DOLLARS), the most this run may spend")
     if config.max_cost is not None and prices is None:
         raise ValueError(f"max_cost needs prices: none are known for {teacher.model!r}, so pass prices=Prices(...)")
+    output = Path(output)
+    fresh = not output.exists() and not log_path(output).exists()
     with AppendOnlyStore(output).lock():  # the tasks file and its request log: one writer at a time
-        return await _Run(Path(output), teacher, config, prices, progress).run()
+        try:
+            return await _Run(output, teacher, config, prices, progress).run()
+        except BaseException:
+            if fresh and not AppendOnlyStore(output).read() and len(AppendOnlyStore(log_path(output)).read()) <= 1:
+                output.unlink(missing_ok=True)  # a run that failed before its first request leaves nothing
+                log_path(output).unlink(missing_ok=True)
+            raise
 
 
 class _Run:
