@@ -11,8 +11,7 @@ from alpaca_lessons.course import exercises
 # Each answer as the course states it, recorded 2026-11-30 from the real data; where it is arithmetic, the
 # expression beside it recomputes it without the package.
 PINNED = {
-    "00.license": "CC BY-NC 4.0",
-    "00.records": 52002,
+    "00.per_seed": round(52002 / 175),  # 297.2 examples per seed task
     "01.empty_inputs": 50,
     "01.longest": "seed_task_135",
     "01.belle_inputs": 126,
@@ -37,9 +36,8 @@ PINNED = {
     "06.learned_tokens": 5,
     "07.green_tokens": int(0.25 * 32000),
     "07.z_all_green": round((16 - 0.25 * 16) / math.sqrt(16 * 0.25 * 0.75), 2),
-    "08.p_value": 1.0,
-    "08.selfinstruct_wins": 63,
-    "08.identical": 16,
+    "08.first_position_judge": 0.5,  # each order picks a different output: 805 ties, each worth half a win
+    "08.fewest_wins": 15,  # 2 P(X <= 5) = 0.041 <= 0.05 < 2 P(X <= 6) = 0.115 for X ~ Binomial(20, 1/2)
 }
 
 
@@ -49,6 +47,14 @@ def _wilson_low(yes: int, n: int, z: float = 1.959963984540054) -> float:
     centre = p + z * z / (2 * n)
     spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return (centre - spread) / (1 + z * z / n)
+
+
+def test_the_fewest_wins_answer_matches_the_binomial():
+    def two_sided(wins: int) -> float:
+        return 2 * sum(math.comb(20, k) for k in range(20 - wins + 1)) / 2**20
+
+    assert two_sided(15) <= 0.05 < two_sided(14)
+    assert PINNED["08.fewest_wins"] == 15
 
 
 def test_every_exercise_is_pinned():
@@ -68,7 +74,8 @@ def test_the_wilson_answer_matches_the_formula():
 def test_exercises_check_answers(real_data, capsys):
     assert exercises.is_correct("02.largest_prompt", 1025)
     assert not exercises.is_correct("02.largest_prompt", 3072)
-    assert exercises.is_correct("00.license", " cc by-nc 4.0") and not exercises.is_correct("00.license", None)
+    assert exercises._same(" Blacklisted Word", "blacklisted word")  # strings: case and outer spaces ignored
+    assert exercises.is_correct("08.fewest_wins", 15) and not exercises.is_correct("08.fewest_wins", None)
     exercises.check("02.largest_prompt", 1025)
     exercises.check("02.largest_prompt", 3072)
     exercises.check("01.empty_inputs", None)

@@ -10,6 +10,8 @@ from alpaca_lessons.common.stats import cohen_kappa, comparisons_needed, sign_te
 from alpaca_lessons.evaluation.metrics import (
     length_preference,
     position_bias,
+    position_bias_of,
+    shown_choice,
     tie_scenarios,
     verdict_agreement,
     win_rate,
@@ -45,8 +47,31 @@ def test_position_bias_counts_left_wins():
     bias = position_bias(["A"] * 9 + ["B"] + ["tie"] * 3)
     assert (bias.left, bias.right, bias.ties) == (9, 1, 3)
     assert bias.left_share == pytest.approx(0.9) and bias.p_value == pytest.approx(22 / 1024)
+    # Wilson's interval for 9 of 10, written out: centre (p + z^2/2n) / (1 + z^2/n), half-width as in stats
+    z = 1.959964
+    centre = (0.9 + z * z / 20) / (1 + z * z / 10)
+    half = z / (1 + z * z / 10) * math.sqrt(0.9 * 0.1 / 10 + z * z / 400)
+    assert (bias.low, bias.high) == pytest.approx((centre - half, centre + half), abs=1e-6)  # 0.596, 0.982
+    assert str(bias) == "left (A) won 9, right (B) won 1, 3 ties: left share 90.0% (95% CI 59.6%-98.2%), " \
+                        "sign test p = 0.0215"
     with pytest.raises(ValueError):
         position_bias(["left"])
+    none = position_bias(["tie", "tie"])
+    assert math.isnan(none.left_share) and math.isnan(none.low) and none.p_value == 1.0
+
+
+def test_the_side_that_won_follows_from_the_system_and_the_side_draw():
+    # not swapped: output_1 is on the left (A); swapped: output_2 is
+    assert [shown_choice(1, False), shown_choice(2, False), shown_choice(1, True), shown_choice(2, True)] == \
+        ["A", "B", "B", "A"]
+    assert shown_choice(0, True) == "tie"
+    with pytest.raises(ValueError):
+        shown_choice(3, False)
+    # left wins: #0 (1, not swapped) and #4 (2, swapped); right: #1, #3, #5; #2 is a tie
+    bias = position_bias_of([1, 2, 0, 1, 2, 1], [False, False, False, True, True, True])
+    assert (bias.left, bias.right, bias.ties) == (2, 3, 1)
+    with pytest.raises(ValueError):
+        position_bias_of([1, 2], [False])
 
 
 def test_length_preference_counts_decisive_pairs_of_different_length():

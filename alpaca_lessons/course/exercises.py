@@ -59,16 +59,10 @@ def _largest_prompt() -> int:
     return DAVINCI_003_CONTEXT - 3072
 
 
-def _alpaca_license() -> str:
+def _examples_per_seed() -> int:
     from alpaca_lessons.data import get_dataset
 
-    return get_dataset("alpaca_data").license
-
-
-def _alpaca_records() -> int:
-    from alpaca_lessons.data import get_dataset
-
-    return get_dataset("alpaca_data").records
+    return round(get_dataset("alpaca_data").records / len(_seeds()))
 
 
 def _handwritten_kept() -> int:
@@ -213,30 +207,25 @@ def _z_all_green() -> float:
     return round(detect(ids, 1000).z, 2)
 
 
-def _ninety_vs_eighty_nine() -> float:
-    from alpaca_lessons.evaluation.metrics import win_rate
+def _first_position_judge() -> float:
+    from alpaca_lessons.evaluation.llm_judge import combine_orders
+    from alpaca_lessons.evaluation.metrics import win_rate_of
+    from alpaca_lessons.evaluation.pairs import FIRST, SECOND, gpt4_judged_pairs
 
-    return round(win_rate(90, 73, 89).p_value, 2)
-
-
-def _gpt4_selfinstruct_wins() -> int:
-    from alpaca_lessons.evaluation.pairs import SECOND, gpt4_judged_pairs
-
-    judged = gpt4_judged_pairs()
-    return sum(p == SECOND and d == "selfinstruct" for p, d in zip(judged.preferences, judged.datasets, strict=True))
+    # shown first: output_1 in the forward order; output_2 in the backward one (mapped back to output 2)
+    return win_rate_of([combine_orders(FIRST, SECOND) for _ in gpt4_judged_pairs().pairs]).rate
 
 
-def _identical_pairs() -> int:
-    from alpaca_lessons.evaluation.pairs import gpt4_judged_pairs
+def _fewest_wins_of_20() -> int:
+    from alpaca_lessons.common.stats import sign_test_critical_count
 
-    return sum(p.output_1 == p.output_2 for p in gpt4_judged_pairs().pairs)
+    return 20 - sign_test_critical_count(20)
 
 
 EXERCISES: dict[str, Exercise] = {
-    "00.license": Exercise("Which license covers the Alpaca 52K data (and any model trained on it)?",
-                           _alpaca_license, "Look at `alpaca-lessons data list` or the NOTICE file."),
-    "00.records": Exercise("How many examples does the Alpaca data set hold?", _alpaca_records,
-                           "The registry records the count: `get_dataset('alpaca_data').records`."),
+    "00.per_seed": Exercise("Alpaca's 52,002 examples grew from 175 human-written seed tasks. About how many "
+                            "examples per seed task is that (a whole number)?", _examples_per_seed,
+                            "Divide the data set's size by the number of seed tasks, and round."),
     "01.empty_inputs": Exercise("How many of the 175 seed tasks have an empty input?", _empty_inputs,
                                 "Count tasks whose first instance has `input == ''`."),
     "01.longest": Exercise("Which seed task (its id) has the longest instruction in words?",
@@ -290,12 +279,15 @@ EXERCISES: dict[str, Exercise] = {
                                 _green_tokens, "The green list is the first int(gamma * vocab_size) of a permutation."),
     "07.z_all_green": Exercise("z-score (2 decimals) of 16 scored tokens, all green, at gamma=0.25?", _z_all_green,
                                "z = (green - gamma T) / sqrt(T gamma (1 - gamma))."),
-    "08.p_value": Exercise("The two-sided sign-test p-value of 90 wins vs 89 losses (2 decimals)?",
-                           _ninety_vs_eighty_nine, "Ties are dropped; 179 decisive comparisons, a fair coin."),
-    "08.selfinstruct_wins": Exercise("On how many of the 252 Self-Instruct pairs did GPT-4 prefer Alpaca-7B?",
-                                     _gpt4_selfinstruct_wins, "Count preference 2 where dataset == 'selfinstruct'."),
-    "08.identical": Exercise("How many of the 805 AlpacaEval pairs have two identical outputs?", _identical_pairs,
-                             "Compare output_1 and output_2; AlpacaEval scored these as draws without GPT-4."),
+    "08.first_position_judge": Exercise(
+        "A judge always prefers the answer shown first. Asked in both orders as in section 7, what win rate "
+        "(a share, e.g. 0.25) does it give Alpaca-7B on the 805 pairs?", _first_position_judge,
+        "Each pair is asked twice with the outputs swapped: which output does each order pick, and what does "
+        "`combine_orders` make of two verdicts that disagree?"),
+    "08.fewest_wins": Exercise(
+        "With 20 decisive comparisons (no ties), how many wins at least does the two-sided sign test need for "
+        "p <= 0.05?", _fewest_wins_of_20,
+        "Call your `sign_test_p(w, 0, 20 - w)` for w = 10, 11, ... and stop at the first p <= 0.05."),
 }
 
 

@@ -138,21 +138,24 @@ def verdict_agreement(a: Sequence[int], b: Sequence[int]) -> VerdictAgreement:
 
 @dataclass(frozen=True)
 class PositionBias:
-    """How often the answer shown on the left (A) won among decisive blind judgments."""
+    """How often the answer shown on the left (A) won among decisive blind judgments, with the 95% Wilson
+    interval of that share (NaN without a decisive judgment) and the two-sided sign test of left against right."""
 
     left: int
     right: int
     ties: int
-    p_value: float  # two-sided sign test of left against right
+    low: float
+    high: float
+    p_value: float
 
     @property
     def left_share(self) -> float:
-        """left / (left + right)."""
+        """left / (left + right): ties say nothing about a side, so they are left out."""
         return self.left / (self.left + self.right) if self.left + self.right else float("nan")
 
     def __str__(self) -> str:
         return (f"left (A) won {self.left}, right (B) won {self.right}, {self.ties} ties: left share "
-                f"{self.left_share:.1%}, sign test p = {self.p_value:.3g}")
+                f"{self.left_share:.1%} (95% CI {self.low:.1%}-{self.high:.1%}), sign test p = {self.p_value:.3g}")
 
 
 def position_bias(choices: Iterable[str]) -> PositionBias:
@@ -161,7 +164,27 @@ def position_bias(choices: Iterable[str]) -> PositionBias:
     unknown = set(counts) - {"A", "B", "tie"}
     if unknown:
         raise ValueError(f"choices must be 'A', 'B' or 'tie', got {sorted(unknown)}")
-    return PositionBias(counts["A"], counts["B"], counts["tie"], sign_test(counts["A"], counts["B"]))
+    left, right = counts["A"], counts["B"]
+    low, high = wilson_interval(left, left + right) if left + right else (float("nan"), float("nan"))
+    return PositionBias(left, right, counts["tie"], low, high, sign_test(left, right))
+
+
+def shown_choice(preference: int, swapped: bool) -> str:
+    """The side ("A" is left, "B" right, or "tie") that won, from the system that won (``preference`` 1 or 2,
+    0 for a tie) and the side draw (``swapped``: True when output_2 was shown on the left)."""
+    if preference not in (FIRST, SECOND, TIE):
+        raise ValueError(f"preference must be {FIRST}, {SECOND} or {TIE} (a tie), got {preference!r}")
+    if preference == TIE:
+        return "tie"
+    return "A" if (preference == FIRST) != swapped else "B"
+
+
+def position_bias_of(preferences: Sequence[int], swapped: Sequence[bool]) -> PositionBias:
+    """Position bias from verdicts recorded by system (1, 2, 0) with each pair's side draw: a log that keeps
+    which system won must be turned back into which side won before the sides can be compared."""
+    if len(preferences) != len(swapped):
+        raise ValueError(f"one side draw per verdict: {len(preferences)} verdicts, {len(swapped)} draws")
+    return position_bias(shown_choice(p, s) for p, s in zip(preferences, swapped, strict=True))
 
 
 def length_preference(pairs: Sequence[Pair], preferences: Sequence[int]) -> tuple[int, int]:
