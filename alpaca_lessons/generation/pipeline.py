@@ -82,6 +82,29 @@ def log_path(output: str | Path) -> Path:
     return output.with_name(output.name.removesuffix(".jsonl") + ".requests.jsonl")
 
 
+def open_request_log(log: AppendOnlyStore, tasks: AppendOnlyStore, settings: dict[str, Any],
+                     keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The request log's lines for a run asked with ``settings``. A new run writes them as the log's header; a
+    resumed run must ask for what the header lists on every key of ``keys`` (a DataError names the field and
+    both values). A tasks file without its request log cannot be resumed."""
+    lines = log.read()
+    if not lines:
+        if tasks.read():
+            raise DataError(f"{tasks.path}: holds tasks but its request log {log.path.name} is missing or empty, so "
+                            "the run cannot be resumed; move the file away or choose another output")
+        log.append({"run": settings})
+        return []
+    stored = lines[0].get("run")
+    if not isinstance(stored, dict):
+        raise DataError(f"{log.path}:1: the first line should hold the run's settings ('run')")
+    wanted = json.loads(json.dumps(settings))  # as the header stores them (a tuple is a list)
+    for key in keys:
+        if stored.get(key) != wanted[key]:
+            raise DataError(f"{log.path}:1: field '{key}' is {stored.get(key)!r} in this run but {wanted[key]!r} "
+                            "was asked; resume with the same value or choose another output")
+    return lines
+
+
 def build_requests(seeds: Sequence[SeedTask], profile: Profile, config: GenerationConfig, index: int
                    ) -> tuple[list[str], list[list[str]]]:
     """The prompts of request ``index`` and the seed-task ids each one shows."""
@@ -147,14 +170,10 @@ class _Run:
 
     def _resume(self) -> list[str]:
         """Read both files, check they belong together, repair a torn ending, and return the instructions kept."""
-        lines, tasks = self.log.read(), self.tasks.read()
+        lines = open_request_log(self.log, self.tasks, self._settings(), RESUME_KEYS + SAMPLING_KEYS + TEACHER_KEYS)
         if not lines:
-            if tasks:
-                raise DataError(f"{self.tasks.path}: holds tasks but its request log {self.log.path.name} is missing "
-                                "or empty, so the run cannot be resumed; move the file away or choose another output")
-            self.log.append({"run": self._settings()})
             return []
-        self._check_settings(lines[0])
+        tasks = self.tasks.read()
         for number, line in enumerate(lines[1:], start=2):
             if not isinstance(line.get("request"), int) or line.get("status") not in ("ok", "failed", "discarded"):
                 raise DataError(f"{self.log.path}:{number}: a request line needs an integer 'request' and a status "
@@ -181,16 +200,6 @@ class _Run:
         if requests:
             self.next_request = requests[-1]["request"] + (requests[-1]["status"] == "ok")
         return [t["instruction"] for t in tasks]
-
-    def _check_settings(self, header: dict[str, Any]) -> None:
-        stored = header.get("run")
-        if not isinstance(stored, dict):
-            raise DataError(f"{self.log.path}:1: the first line should hold the run's settings ('run')")
-        wanted = json.loads(json.dumps(self._settings()))  # as the header stores them (a tuple is a list)
-        for key in RESUME_KEYS + SAMPLING_KEYS + TEACHER_KEYS:
-            if stored.get(key) != wanted[key]:
-                raise DataError(f"{self.log.path}:1: field '{key}' is {stored.get(key)!r} in this run but "
-                                f"{wanted[key]!r} was asked; resume with the same value or choose another output")
 
     # The loop --------------------------------------------------------------------------------------
     async def run(self) -> GenerationResult:

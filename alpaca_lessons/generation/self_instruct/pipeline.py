@@ -22,7 +22,6 @@ step and its kept tasks), written before the tasks, so a killed run resumes exac
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections import Counter
@@ -36,7 +35,7 @@ from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.data import read_seed_tasks
 from alpaca_lessons.generation.accounting import Accounting, teacher_prices
 from alpaca_lessons.generation.novelty import NoveltyFilter
-from alpaca_lessons.generation.pipeline import log_path
+from alpaca_lessons.generation.pipeline import TEACHER_KEYS, log_path, open_request_log
 from alpaca_lessons.generation.prompts import count_tokens
 from alpaca_lessons.generation.rules import TOO_SIMILAR, Rejection
 from alpaca_lessons.generation.self_instruct.parse import is_classification, read_instances, read_instructions
@@ -152,21 +151,10 @@ class _Run:
         return {**settings, "teacher": self.teacher.model, "api": self.teacher.api}
 
     def _resume(self) -> None:
-        lines, tasks = self.log.read(), self.tasks.read()
+        lines = open_request_log(self.log, self.tasks, self._settings(), RESUME_KEYS + TEACHER_KEYS)
         if not lines:
-            if tasks:
-                raise DataError(f"{self.tasks.path}: holds tasks but its request log {self.log.path.name} is missing "
-                                "or empty, so the run cannot be resumed; move the file away or choose another output")
-            self.log.append({"run": self._settings()})
             return
-        wanted = json.loads(json.dumps(self._settings()))
-        stored = lines[0].get("run")
-        if not isinstance(stored, dict):
-            raise DataError(f"{self.log.path}:1: the first line should hold the run's settings ('run')")
-        for key in RESUME_KEYS:
-            if stored.get(key) != wanted[key]:
-                raise DataError(f"{self.log.path}:1: field '{key}' is {stored.get(key)!r} in this run but "
-                                f"{wanted[key]!r} was asked; resume with the same value or choose another output")
+        tasks = self.tasks.read()
         for line in lines[1:]:
             for step, account in line.get("accounting", {}).items():
                 self.steps[step] += Accounting.from_dict(account)
