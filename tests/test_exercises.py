@@ -12,12 +12,10 @@ from alpaca_lessons.course import exercises
 # expression beside it recomputes it without the package.
 PINNED = {
     "00.per_seed": round(52002 / 175),  # 297.2 examples per seed task
-    "01.empty_inputs": 50,
     "01.longest": "seed_task_135",
-    "01.belle_inputs": 126,
+    "01.classification_request": round(1 - (149 * 148 * 147) / (175 * 174 * 173), 3),  # no classification in 3
     "02.prompt_tokens": 364,
-    "02.ending": "6. Instruction:",  # 5 examples numbered 1-5, the teacher continues at 6
-    "02.largest_prompt": 4097 - 3072,  # text-davinci-003's window minus max_tokens
+    "02.reply_tasks_5": 19 - 5,  # tasks 6 to 19: the stop sequence "20." ends the reply
     "03.handwritten_kept": 1,
     "03.hash_map": "blacklisted word",
     "03.chinese_false_duplicates": 4,
@@ -72,13 +70,13 @@ def test_the_wilson_answer_matches_the_formula():
 
 
 def test_exercises_check_answers(real_data, capsys):
-    assert exercises.is_correct("02.largest_prompt", 1025)
-    assert not exercises.is_correct("02.largest_prompt", 3072)
+    assert exercises.is_correct("02.reply_tasks_5", 14)
+    assert not exercises.is_correct("02.reply_tasks_5", 16)
     assert exercises._same(" Blacklisted Word", "blacklisted word")  # strings: case and outer spaces ignored
     assert exercises.is_correct("08.fewest_wins", 15) and not exercises.is_correct("08.fewest_wins", None)
-    exercises.check("02.largest_prompt", 1025)
-    exercises.check("02.largest_prompt", 3072)
-    exercises.check("01.empty_inputs", None)
+    exercises.check("02.reply_tasks_5", 14)
+    exercises.check("02.reply_tasks_5", 16)
+    exercises.check("01.longest", None)
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "[02.largest_prompt] correct!" and out[1].startswith("[02.largest_prompt] not quite. Hint:")
+    assert out[0] == "[02.reply_tasks_5] correct!" and out[1].startswith("[02.reply_tasks_5] not quite. Hint:")
     assert "not answered yet" in out[3]

@@ -15,6 +15,7 @@ from alpaca_lessons.generation.prompts import (
     count_tokens_p50k,
     encode_request,
     generation_prompt,
+    max_tokens_after_cuts,
     sample_examples,
     space_run_excess,
     tasks_per_reply,
@@ -124,3 +125,15 @@ def test_space_runs_cost_fewer_tokens_in_p50k():
     assert space_run_excess("no runs here.") == 0 and space_run_excess("a b  c") == 0  # "  c": one space + " c"
     assert space_run_excess("x\n     y") == 3  # newline then four spaces as one piece, " y" after
     assert space_run_excess(" " * 31 + "z") == 30 - 2  # 30 spaces: two p50k tokens (25 + 5)
+
+
+def test_max_tokens_after_alpacas_cuts_by_hand():
+    # 3072 -> int(3072 * 0.8) = 2457 -> int(2457 * 0.8) = 1965 -> 1572 -> 1257 -> 1005 (worked by hand)
+    assert max_tokens_after_cuts([1025]) == 3072  # 1025 + 3072 = 4097: fits exactly, no cut
+    assert max_tokens_after_cuts([1026]) == 2457  # one token over: one cut
+    assert max_tokens_after_cuts([100, 2052, 300]) == 1965  # the longest prompt decides: 2052 + 2457 > 4097
+    assert max_tokens_after_cuts([3000]) == 1005  # 3000 + 1257 > 4097, 3000 + 1005 = 4005
+    # 100 -> 80 -> 64 -> 51 -> 40 -> 32 -> 25 -> 20 -> 16 -> 12 -> 9: the first that fits 10 tokens of room
+    assert max_tokens_after_cuts([90], max_tokens=100, context=100) == 9
+    with pytest.raises(ValueError, match="no room"):
+        max_tokens_after_cuts([4097])

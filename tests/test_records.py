@@ -8,7 +8,7 @@ import json
 import pytest
 
 from alpaca_lessons.common.errors import DataError
-from alpaca_lessons.data import Record, read_records, read_seed_tasks, read_text, write_records
+from alpaca_lessons.data import Record, parse_seed_tasks, read_records, read_seed_tasks, read_text, write_records
 
 RECORDS = [{"instruction": "Name a color.", "input": "", "output": "Blue."},
            {"instruction": "Translate.", "input": "chat", "output": "cat", "source": "hand-written"}]
@@ -99,6 +99,22 @@ def test_real_seed_tasks(real_data):
     assert seeds[0].id == "seed_task_0" and seeds[0].to_record().input == ""
     belle = read_seed_tasks("belle_seed_tasks")
     assert len(belle) == 175 and sum(t.is_classification for t in belle) == 26
+
+
+def test_seed_tasks_parsed_from_lines_in_memory():
+    lines = ['{"id": "a", "name": "n", "instruction": "Do it.", "instances": [{"input": "", "output": "ok"}], '
+             '"is_classification": false}', "", '{"id": "b", "name": "m"}']
+    first = parse_seed_tasks(lines[:2])
+    assert [(t.id, t.instruction, t.instances[0].output, t.is_classification) for t in first] == \
+        [("a", "Do it.", "ok", False)]
+    with pytest.raises(DataError, match=r"<lines>:3: field 'instances' is missing"):
+        parse_seed_tasks(lines)
+
+
+def test_parsed_lines_equal_the_read_file(real_data):
+    from alpaca_lessons.data import locate
+
+    assert parse_seed_tasks(locate("seed_tasks").read_text(encoding="utf-8").splitlines()) == read_seed_tasks()
 
 
 def test_prompt_text_is_read_byte_exact(real_data):

@@ -20,7 +20,17 @@ def test_summary_counts_and_lengths():
     assert (summary.tasks, summary.classification, summary.with_input) == (3, 2, 2)
     assert summary.instruction_lengths == (3, 3, 7) and summary.input_lengths == (3, 1)
     assert summary.table()["tasks with an input"] == "2 (66.7%)"
+    assert summary.facts() == {"tasks": 3, "classification": 2, "with_input": 2, "median_instruction_length": 3}
     assert summary.unit == "words"
+
+
+def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
+    even = summarize_seed_tasks([*TASKS, SeedTask("t3", "d", "Hi.", (Instance("", "Hi"),), False)])
+    assert even.instruction_lengths == (3, 3, 7, 1)
+    assert even.facts()["median_instruction_length"] == 3.0  # sorted 1, 3, 3, 7: (3 + 3) / 2
+    odd = summarize_seed_tasks([TASKS[0], TASKS[2]])
+    assert odd.facts()["median_instruction_length"] == 5.0  # (3 + 7) / 2
+    assert odd.table()["median instruction length (words)"] == "5"
 
 
 def test_summary_in_characters():

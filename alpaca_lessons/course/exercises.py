@@ -27,36 +27,28 @@ def _seeds():
     return read_seed_tasks()
 
 
-def _empty_inputs() -> int:
-    return sum(not t.instances[0].input.strip() for t in _seeds())
-
-
 def _longest_instruction_id() -> str:
     return max(_seeds(), key=lambda t: len(t.instruction.split())).id
 
 
-def _belle_with_input() -> int:
-    from alpaca_lessons.data import read_seed_tasks
+def _classification_in_request() -> float:
+    from math import comb
 
-    return sum(bool(t.instances[0].input.strip()) for t in read_seed_tasks("belle_seed_tasks"))
+    seeds = _seeds()
+    others = sum(not t.is_classification for t in seeds)
+    return round(1 - comb(others, 3) / comb(len(seeds), 3), 3)
+
+
+def _reply_tasks_with_five() -> int:
+    from alpaca_lessons.generation.prompts import tasks_per_reply
+
+    return tasks_per_reply(shown=5)
 
 
 def _prompt_tokens() -> int:
     from alpaca_lessons.generation.prompts import count_tokens, generation_prompt
 
     return count_tokens(generation_prompt("alpaca"))
-
-
-def _request_ending() -> str:
-    from alpaca_lessons.generation.prompts import build_request
-
-    return build_request(_seeds(), k=5, seed=1).rsplit("\n", 1)[-1]
-
-
-def _largest_prompt() -> int:
-    from alpaca_lessons.generation.prompts import DAVINCI_003_CONTEXT
-
-    return DAVINCI_003_CONTEXT - 3072
 
 
 def _examples_per_seed() -> int:
@@ -226,18 +218,18 @@ EXERCISES: dict[str, Exercise] = {
     "00.per_seed": Exercise("Alpaca's 52,002 examples grew from 175 human-written seed tasks. About how many "
                             "examples per seed task is that (a whole number)?", _examples_per_seed,
                             "Divide the data set's size by the number of seed tasks, and round."),
-    "01.empty_inputs": Exercise("How many of the 175 seed tasks have an empty input?", _empty_inputs,
-                                "Count tasks whose first instance has `input == ''`."),
     "01.longest": Exercise("Which seed task (its id) has the longest instruction in words?",
                            _longest_instruction_id, "Use `max` with `key=len(t.instruction.split())`."),
-    "01.belle_inputs": Exercise("How many of BELLE's 175 Chinese seed tasks have an input?", _belle_with_input,
-                                "Same count as for the English seeds, on `read_seed_tasks('belle_seed_tasks')`."),
+    "01.classification_request": Exercise(
+        "A request shows 3 distinct seeds drawn at random from the 175. What is the chance (3 decimals) that it "
+        "shows at least one of the 26 classification tasks?", _classification_in_request,
+        "Count the draws with none: choose 3 of the 149 others, out of all ways to choose 3 of 175."),
     "02.prompt_tokens": Exercise("How many GPT-3 tokens is Alpaca's prompt.txt on its own?", _prompt_tokens,
                                  "`count_tokens(generation_prompt('alpaca'))`."),
-    "02.ending": Exercise("With 5 example tasks, what is the last line of a request?", _request_ending,
-                          "The teacher continues the list at the next number."),
-    "02.largest_prompt": Exercise("With max_tokens=3072, how many prompt tokens fit text-davinci-003's window?",
-                                  _largest_prompt, "prompt + max_tokens <= 4097."),
+    "02.reply_tasks_5": Exercise(
+        "Had Alpaca shown 5 seed tasks per request instead of 3 (same prompt, same stop sequences), how many new "
+        "tasks could one reply hold at most?", _reply_tasks_with_five,
+        "The reply starts at the task after the last example, and the stop sequence '20.' ends it."),
     "03.handwritten_kept": Exercise("How many tasks of the hand-written English reply pass every filter?",
                                     _handwritten_kept, "Run `screen_reply` on it against a pool of the 175 seeds."),
     "03.hash_map": Exercise("What happens to 'Explain how a hash map stores its keys.'? ('kept' or the reason)",

@@ -5,6 +5,7 @@ from alpaca_lessons.data.records import (
     Record,
     Row,
     SeedTask,
+    parse_seed_tasks,
     read_records,
     read_rows,
     read_seed_tasks,
@@ -23,6 +24,6 @@ from alpaca_lessons.data.registry import (
 
 __all__ = [
     "DATASETS", "Dataset", "Instance", "Record", "Row", "SeedTask", "cache_dir", "get_dataset",
-    "locate", "mirror_dir", "read_records", "read_rows", "read_seed_tasks", "read_text", "verify_all",
-    "write_records",
+    "locate", "mirror_dir", "parse_seed_tasks", "read_records", "read_rows", "read_seed_tasks", "read_text",
+    "verify_all", "write_records",
 ]

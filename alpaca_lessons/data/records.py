@@ -127,6 +127,22 @@ def _list_items(text: str, where: str) -> list[Row]:
         pos = end
 
 
+def _line_rows(lines: list[str], where: str) -> list[Row]:
+    """One object per non-blank line (JSON Lines), each tagged with ``where:line``."""
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}:{number}: malformed JSON: {exc.msg} (column {exc.colno})") from None
+        if not isinstance(item, dict):
+            raise DataError(f"{where}:{number}: should be a JSON object, got {type(item).__name__}")
+        rows.append(Row(f"{where}:{number}", item))
+    return rows
+
+
 def read_rows(source: str | Path) -> list[Row]:
     """Every JSON object in a data file, each tagged with ``file:line`` for error messages.
 
@@ -140,18 +156,7 @@ def read_rows(source: str | Path) -> list[Row]:
         if not rows:
             raise DataError(f"{where}: the list is empty: no records")
         return rows
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}:{number}: malformed JSON: {exc.msg} (column {exc.colno})") from None
-        if not isinstance(item, dict):
-            raise DataError(f"{where}:{number}: should be a JSON object, got {type(item).__name__}")
-        rows.append(Row(f"{where}:{number}", item))
-    return rows
+    return _line_rows(text.splitlines(), where)
 
 
 def read_records(source: str | Path) -> list[Record]:
@@ -167,21 +172,29 @@ def read_records(source: str | Path) -> list[Record]:
     return records
 
 
+def _seed_task(row: Row) -> SeedTask:
+    """One Self-Instruct-format task, its fields and every instance checked."""
+    instances = []
+    for j, inst in enumerate(row.get("instances", list)):
+        sub = Row(f"{row.where}: instances[{j}]", inst) if isinstance(inst, dict) else None
+        if sub is None:
+            raise DataError(f"{row.where}: field 'instances[{j}]' should be an object")
+        instances.append(Instance(sub.get("input"), sub.get("output")))
+    if not instances:
+        raise DataError(f"{row.where}: field 'instances' is empty")
+    return SeedTask(row.get("id"), row.get("name"), row.get("instruction"), tuple(instances),
+                    row.get("is_classification", bool))
+
+
 def read_seed_tasks(source: str | Path = "seed_tasks") -> list[SeedTask]:
     """Self-Instruct-format seed tasks (``seed_tasks`` or ``belle_seed_tasks``, or a path)."""
-    tasks = []
-    for row in read_rows(source):
-        instances = []
-        for j, inst in enumerate(row.get("instances", list)):
-            sub = Row(f"{row.where}: instances[{j}]", inst) if isinstance(inst, dict) else None
-            if sub is None:
-                raise DataError(f"{row.where}: field 'instances[{j}]' should be an object")
-            instances.append(Instance(sub.get("input"), sub.get("output")))
-        if not instances:
-            raise DataError(f"{row.where}: field 'instances' is empty")
-        tasks.append(SeedTask(row.get("id"), row.get("name"), row.get("instruction"), tuple(instances),
-                              row.get("is_classification", bool)))
-    return tasks
+    return [_seed_task(row) for row in read_rows(source)]
+
+
+def parse_seed_tasks(lines: list[str], where: str = "<lines>") -> list[SeedTask]:
+    """Seed tasks from JSON Lines already in memory (one task a line, blank lines skipped), checked as
+    ``read_seed_tasks`` checks a file; errors name ``where`` and the line."""
+    return [_seed_task(row) for row in _line_rows(list(lines), where)]
 
 
 def read_text(name: str | Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -27,15 +28,21 @@ class SeedSummary:
         """Fraction of tasks whose first instance has a non-empty input."""
         return self.with_input / self.tasks
 
+    def facts(self) -> dict[str, float]:
+        """The headline numbers lesson 01's exercise recomputes from raw JSON Lines: tasks, classification
+        tasks, tasks with an input, and the median instruction length (``statistics.median``: the mean of
+        the middle two for an even count)."""
+        return {"tasks": self.tasks, "classification": self.classification, "with_input": self.with_input,
+                "median_instruction_length": statistics.median(self.instruction_lengths)}
+
     def table(self) -> dict[str, str]:
         """The headline facts as printable strings."""
-        med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
         return {
             "tasks": str(self.tasks),
             "classification tasks": str(self.classification),
             "tasks with an input": f"{self.with_input} ({self.share_with_input:.1%})",
-            f"median instruction length ({self.unit})": str(med(self.instruction_lengths)),
-            f"median output length ({self.unit})": str(med(self.output_lengths)),
+            f"median instruction length ({self.unit})": f"{statistics.median(self.instruction_lengths):g}",
+            f"median output length ({self.unit})": f"{statistics.median(self.output_lengths):g}",
         }
 
 

@@ -168,6 +168,26 @@ def truncate_tokens(text: str, max_tokens: int) -> tuple[str, int]:
     return tokenizer.decode(ids[:max_tokens]), len(ids)
 
 
+# Alpaca's utils.openai_completion: on "Please reduce your prompt" it retried with int(max_tokens * 0.8).
+CONTEXT_CUT = 0.8
+
+
+def max_tokens_after_cuts(prompt_tokens: Sequence[int], max_tokens: int = 3072,
+                          context: int = DAVINCI_003_CONTEXT) -> int:
+    """The ``max_tokens`` a batch of prompts finally ran with under Alpaca's retry loop.
+
+    One API call carried a batch of prompts (``request_batch_size=5``) sharing one ``max_tokens``; the call
+    was refused while any prompt plus ``max_tokens`` overflowed the window (an assumption about the API,
+    which checked each prompt of a batch), and each refusal cut ``max_tokens`` to ``int(max_tokens * 0.8)``.
+    Alpaca copied the settings afresh for each batch, so a cut never carried over to the next one."""
+    longest = max(prompt_tokens)
+    if longest >= context:
+        raise ValueError(f"a prompt of {longest} tokens leaves no room in a {context}-token window")
+    while longest + max_tokens > context:
+        max_tokens = int(max_tokens * CONTEXT_CUT)
+    return max_tokens
+
+
 @dataclass(frozen=True)
 class TokenBudget:
     """How a request fits a completion model's context window."""

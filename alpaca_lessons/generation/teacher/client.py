@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 
 import openai
 
-from alpaca_lessons.generation.prompts import count_tokens
+from alpaca_lessons.generation.prompts import CONTEXT_CUT, count_tokens
 from alpaca_lessons.generation.teacher.base import Sampling
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -204,7 +204,7 @@ class Session:
             except openai.BadRequestError as exc:
                 if not _context_error(exc) or max_tokens <= 1 or reply.context_cuts >= 30:
                     raise TeacherError(f"the teacher refused the request (400): {_message(exc)}") from None
-                max_tokens = int(max_tokens * 0.8)  # Alpaca's utils.openai_completion shrinks by the same factor
+                max_tokens = int(max_tokens * CONTEXT_CUT)  # Alpaca's utils.openai_completion's cut
                 reply.context_cuts += 1
                 reply.max_tokens = min(reply.max_tokens, max_tokens)
                 continue
