@@ -44,8 +44,8 @@ EMPTY_OUTPUT_RECORDS = (284, 1223, 1347)
 # A reply WRITTEN BY HAND for the exercise (no model wrote it): a blank first input, an empty output, a
 # trailing "###" (a blank last block) and a reply that stopped for a stop sequence, so nothing is cut.
 EXERCISE_REPLY = (" List three uses of a paperclip.\n4. Input:\n<noinput>\n4. Output:\n\n###\n"
-                  "5. Instruction: Sort the numbers from smallest to largest.\n5. Input:\n7, 2, 9\n5. Output:\n2, 7, 9\n"
-                  "###\n6. Instruction: Give an antonym of the word.\n6. Input:\n<noinput>\n###\n")
+                  "5. Instruction: Sort the numbers from smallest to largest.\n5. Input:\n7, 2, 9\n"
+                  "5. Output:\n2, 7, 9\n###\n6. Instruction: Give an antonym of the word.\n6. Input:\n<noinput>\n###\n")
 
 
 # ----- Exercise 3.1: a reply into blocks (the parse half of Alpaca's post-processing)
