@@ -83,7 +83,7 @@ def _contained_rouge() -> float:
     from alpaca_lessons.generation.novelty.reference import rouge_l
 
     return round(rouge_l(rouge_tokens("sort these four numbers"),
-                         rouge_tokens("please sort all of these four numbers from the smallest to the largest")), 3)
+                         rouge_tokens("please now sort these four numbers from the smallest to the largest")), 3)
 
 
 def _lcs_to_reject() -> int:
