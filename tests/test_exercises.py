@@ -16,14 +16,11 @@ PINNED = {
     "01.classification_request": round(1 - (149 * 148 * 147) / (175 * 174 * 173), 3),  # no classification in 3
     "02.prompt_tokens": 364,
     "02.reply_tasks_5": 19 - 5,  # tasks 6 to 19: the stop sequence "20." ends the reply
-    "03.handwritten_kept": 1,
     "03.hash_map": "blacklisted word",
-    "03.chinese_false_duplicates": 4,
-    "03.belle_bm25_seeds": 26,
-    "03.davinci_cost": 2 * 0.02,  # 2K tokens at $0.02 per 1K
-    "04.verb_noun": ("describe", "structure"),
-    "04.top_seed_verb": "write",
-    "04.seed_verbs": 45,
+    "03.contained": round(2 * (4 / 4) * (4 / 12) / (4 / 4 + 4 / 12), 3),  # P = 1, R = 1/3: F = 0.5
+    "03.lcs_to_reject": 8,  # F = LCS / 10 with equal lengths; 7 gives exactly 0.7, which is kept
+    "04.thin_wedge": 4 * 2,  # 4 objects of 2 pairs each
+    "04.max_coverage": 20 * 4 / 1000,  # 80 wedges of one instruction each
     "05.all_valid": 148,
     "05.wilson_low": 0.686,
     "05.placeholder_inputs": 672,

@@ -57,17 +57,6 @@ def _examples_per_seed() -> int:
     return round(get_dataset("alpaca_data").records / len(_seeds()))
 
 
-def _handwritten_kept() -> int:
-    from alpaca_lessons.generation import ALPACA, screen_reply
-    from alpaca_lessons.generation.handwritten import ENGLISH_REPLY
-    from alpaca_lessons.generation.novelty import NoveltyFilter
-
-    pool = NoveltyFilter([t.instruction for t in ALPACA.seed_tasks()], tokenizer=ALPACA.tokenizer)
-    screenings = screen_reply(ENGLISH_REPLY.text, ENGLISH_REPLY.finish_reason, ENGLISH_REPLY.first_number,
-                              ALPACA.rules, pool)
-    return sum(s.kept for s in screenings)
-
-
 def _hash_map_verdict() -> str:
     from alpaca_lessons.generation.rules import check_instruction
 
@@ -75,49 +64,32 @@ def _hash_map_verdict() -> str:
     return rejection.reason if rejection else "kept"
 
 
-def _chinese_false_duplicates() -> int:
+def _contained_rouge() -> float:
     from alpaca_lessons.common.text import rouge_tokens
-    from alpaca_lessons.data import read_seed_tasks
-    from alpaca_lessons.generation import near_duplicates
+    from alpaca_lessons.generation.novelty.reference import rouge_l
 
-    return len(near_duplicates([t.instruction for t in read_seed_tasks("belle_seed_tasks")], rouge_tokens))
-
-
-def _belle_bm25_seed_rejections() -> int:
-    from alpaca_lessons.data import read_seed_tasks
-    from alpaca_lessons.generation.belle import leave_one_out
-
-    return sum(not v.bm25.keep for v in leave_one_out([t.instruction for t in read_seed_tasks("belle_seed_tasks")]))
+    return round(rouge_l(rouge_tokens("sort these four numbers"),
+                         rouge_tokens("please now sort these four numbers from the smallest to the largest")), 3)
 
 
-def _davinci_cost() -> float:
-    from alpaca_lessons.common.prices import DAVINCI_003
+def _lcs_to_reject() -> int:
+    from alpaca_lessons.generation.novelty.index import f_measure
 
-    return round(DAVINCI_003.cost(1_000, 1_000), 4)
-
-
-def _verb_noun_of_example() -> tuple[str | None, str | None]:
-    from alpaca_lessons.analysis.diversity import load_spacy, verb_noun
-
-    return verb_noun(load_spacy()("Describe the structure of an atom."))
+    return next(lcs for lcs in range(11) if f_measure(lcs, 10, 10) > 0.7)
 
 
-def _seed_pairs():
-    from alpaca_lessons.analysis.diversity import extract_verb_nouns
-
-    return extract_verb_nouns([t.instruction for t in _seeds()], progress=False)
-
-
-def _top_seed_verb() -> str:
+def _thin_wedge() -> int:
     from alpaca_lessons.analysis.diversity import top_verb_nouns
 
-    return top_verb_nouns(_seed_pairs(), verbs=1)[0][0]
+    pairs = [("describe", f"object{k}") for k in range(50)] * 2
+    return sum(count for _, count in top_verb_nouns(pairs)[0][1])
 
 
-def _seed_distinct_verbs() -> int:
-    from alpaca_lessons.analysis.diversity import summarize_verb_nouns
+def _max_coverage() -> float:
+    from alpaca_lessons.analysis.diversity import sunburst_coverage, top_verb_nouns
 
-    return summarize_verb_nouns(_seed_pairs()).distinct_verbs
+    pairs = [(f"verb{v}", f"noun{n}") for v in range(100) for n in range(10)]
+    return sunburst_coverage(top_verb_nouns(pairs), len(pairs))
 
 
 def _shipped_annotations():
@@ -230,24 +202,20 @@ EXERCISES: dict[str, Exercise] = {
         "Had Alpaca shown 5 seed tasks per request instead of 3 (same prompt, same stop sequences), how many new "
         "tasks could one reply hold at most?", _reply_tasks_with_five,
         "The reply starts at the task after the last example, and the stop sequence '20.' ends it."),
-    "03.handwritten_kept": Exercise("How many tasks of the hand-written English reply pass every filter?",
-                                    _handwritten_kept, "Run `screen_reply` on it against a pool of the 175 seeds."),
     "03.hash_map": Exercise("What happens to 'Explain how a hash map stores its keys.'? ('kept' or the reason)",
                             _hash_map_verdict, "Look at Alpaca's blacklist, and remember it matches whole words."),
-    "03.chinese_false_duplicates": Exercise(
-        "Fed in order, how many of BELLE's 175 seed instructions would rouge-score's tokens reject as near-duplicates?",
-        _chinese_false_duplicates, "`near_duplicates(instructions, rouge_tokens)`: count what it returns."),
-    "03.belle_bm25_seeds": Exercise(
-        "Scored with BM25 over jieba words against the other 174, how many of BELLE's 175 seeds score above 18?",
-        _belle_bm25_seed_rejections, "`leave_one_out(instructions)`: count the verdicts whose `bm25.keep` is False."),
-    "03.davinci_cost": Exercise("In dollars, what did 1,000 prompt + 1,000 completion tokens of text-davinci-003 cost?",
-                                _davinci_cost, "$0.02 per 1K tokens, prompt and completion alike."),
-    "04.verb_noun": Exercise("What (verb, noun) does the rule extract from 'Describe the structure of an atom.'?",
-                             _verb_noun_of_example, "`verb_noun(nlp(text))`; lemmas, lowercase, as a tuple."),
-    "04.top_seed_verb": Exercise("Which root verb heads the most verb-noun pairs among the 175 seed tasks?",
-                                 _top_seed_verb, "The first entry of `top_verb_nouns(seed_pairs)`."),
-    "04.seed_verbs": Exercise("How many distinct verbs do the seeds' verb-noun pairs use?", _seed_distinct_verbs,
-                              "`summarize_verb_nouns(seed_pairs).distinct_verbs`."),
+    "03.contained": Exercise("A 4-token instruction appears, in order, inside a 12-token pool instruction. What is "
+                             "their ROUGE-L F-measure?", _contained_rouge,
+                             "Precision is LCS / 4 and recall LCS / 12; F is their harmonic mean."),
+    "03.lcs_to_reject": Exercise("Two instructions of 10 rouge-score tokens each: how long must their LCS be at "
+                                 "least for the second to be rejected (ROUGE-L above 0.7)?", _lcs_to_reject,
+                                 "With equal lengths F = LCS / 10; the filter rejects strictly above 0.7."),
+    "04.thin_wedge": Exercise("A verb heads 100 verb-noun pairs spread over 50 objects, 2 pairs each. How many "
+                              "instructions does its wedge hold in a sunburst of 4 objects per verb?", _thin_wedge,
+                              "The outer ring keeps each verb's 4 most frequent objects only."),
+    "04.max_coverage": Exercise("1,000 instructions, each with its own distinct verb-noun pair: what share of them can "
+                                "a 20-verb x 4-object sunburst hold at most?", _max_coverage,
+                                "Count the wedges, and how many instructions each one holds."),
     "05.all_valid": Exercise("In the shipped annotation file, how many of the 200 records are valid on all three "
                              "questions?", _all_valid, "Count `a.all_valid` over `latest(history).values()`."),
     "05.wilson_low": Exercise("What is the lower end of the 95% Wilson interval for 150 yes out of 200 (3 decimals)?",
