@@ -82,7 +82,7 @@ def test_the_package_mask_by_hand():
 def test_a_right_mask_passes_and_packed_losses_equal_padded(hidden, capsys):
     lesson06.check_packed_mask(packed_mask, hidden=hidden)
     out = capsys.readouterr().out
-    assert "✓ packed_mask: all" in out and "per-example losses packed = padded" in out
+    assert "✓ packed_mask: all" in out and "per-example losses packed with your mask = padded" in out
 
 
 @pytest.mark.parametrize("mistake", lesson06.MISTAKES_MASK, ids=lambda m: m.hint[:40])
