@@ -4,7 +4,7 @@
 
 Each configuration of ``alpaca_lessons.training.memory.measure.CPU_CHECKS`` trains for two steps in a fresh
 float32 process; its peak resident memory above a warmed-up baseline is compared with ``estimate(...).peak``
-(the method is in ``measure_peak_cpu``'s docstring). Lesson 06 reads the committed result.
+(the method is in ``measure_peak_cpu``'s docstring). Lesson 06b reads the committed result.
 """
 
 from __future__ import annotations

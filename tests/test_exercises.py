@@ -24,11 +24,9 @@ PINNED = {
     "05.all_valid": 148,
     "05.wilson_low": 0.686,
     "05.placeholder_inputs": 672,
-    "06.bytes_per_param": 4.0 * 4,  # float32 weights, gradients, Adam's two moments
-    "06.accumulation": 128 // (8 * 4),
-    "06.fewest_a100_40": 4,
-    "06.lora_7b": 32 * 2 * 8 * (4096 + 4096),  # layers x (q, v) x r x (in + out)
-    "06.learned_tokens": 5,
+    "06a.learned_tokens": 5,  # 'Hi there!' is 4 course-tokenizer tokens, plus the EOS
+    "06a.pad_is_eos": 5 - 1,  # the same, with the EOS masked as if it were padding
+    "06b.fewest_a100_40": 4,
     "07.green_tokens": int(0.25 * 32000),
     "07.z_all_green": round((16 - 0.25 * 16) / math.sqrt(16 * 0.25 * 0.75), 2),
     "08.first_position_judge": 0.5,  # each order picks a different output: 805 ties, each worth half a win

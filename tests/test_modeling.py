@@ -72,4 +72,5 @@ def test_the_committed_course_model_loads_and_is_what_its_run_says():
     assert len(log) == run["total_steps"] and log[-1]["loss"] == run["result"]["final_loss"] < log[0]["loss"] - 2
     assert sum(p.stat().st_size for p in folder.iterdir()) < 8 * 2**20  # small enough to commit
     hi = tokenizer("Hi there!", add_special_tokens=False)["input_ids"]
-    assert EXERCISES["06.learned_tokens"].solve() == len(hi) + 1
+    assert EXERCISES["06a.learned_tokens"].solve() == len(hi) + 1
+    assert EXERCISES["06a.pad_is_eos"].solve() == len(hi)  # the EOS masked as padding

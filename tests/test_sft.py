@@ -60,6 +60,20 @@ def test_both_templates_and_the_report_counts(tokenizer):
     assert [e.source for e in examples] == [0, 1, 2]
 
 
+def test_token_pairs_are_the_prompt_with_bos_and_the_bare_output(tokenizer):
+    records = [Record("Add.", "1 and 2", "3"), Record("Say hi.", "", "hi there")]
+    pairs = sft.token_pairs(records, tokenizer)
+    assert len(pairs) == 2
+    (prompt, output), (_, hi) = pairs
+    assert prompt[0] == tokenizer.bos_token_id and tokenizer.eos_token_id not in prompt + output
+    assert tokenizer.decode(prompt, skip_special_tokens=True) == TEMPLATE_WITH_INPUT.format(instruction="Add.",
+                                                                                           input="1 and 2")
+    assert tokenizer.decode(output) == "3" and tokenizer.decode(hi) == "hi there"
+    # tokenize_records is make_example over these pairs
+    examples, _ = sft.tokenize_records(records, tokenizer)
+    assert examples[1] == sft.make_example(*pairs[1], tokenizer.eos_token_id, source=1)
+
+
 def test_masked_view_marks_exactly_the_target(tokenizer):
     examples, _ = sft.tokenize_records([Record("Say hi.", "", "hi there")], tokenizer)
     view = sft.masked_view(examples[0], tokenizer)

@@ -119,32 +119,11 @@ def _placeholder_inputs() -> int:
     return audit(read_records("alpaca_data"), [check])[0].count
 
 
-def _bytes_per_parameter() -> float:
-    from alpaca_lessons.models.shapes import LLAMA_7B
-    from alpaca_lessons.training.memory.estimate import Setup, estimate
-
-    full = estimate(Setup(LLAMA_7B))
-    return (full.weights + full.gradients + full.optimizer) / full.parameters
-
-
-def _accumulation_on_8() -> int:
-    from alpaca_lessons.training.train import TrainConfig, accumulation_steps
-
-    return accumulation_steps(TrainConfig(micro_batch_size=4), world_size=8)
-
-
 def _fewest_a100_40() -> int | None:
     from alpaca_lessons.models.shapes import LLAMA_7B
     from alpaca_lessons.training.memory.estimate import GPUS, Setup, smallest_fit
 
     return smallest_fit(Setup(LLAMA_7B), GPUS["A100-40GB"])
-
-
-def _lora_7b() -> int:
-    from alpaca_lessons.models.shapes import LLAMA_7B
-    from alpaca_lessons.training.memory.estimate import lora_parameters
-
-    return lora_parameters(LLAMA_7B, 8, ("q_proj", "v_proj"))
 
 
 def _learned_tokens() -> int:
@@ -154,6 +133,18 @@ def _learned_tokens() -> int:
 
     examples, _ = tokenize_records([Record("Say hi.", "", "Hi there!")], load_tokenizer(course_model_dir()))
     return examples[0].target_tokens
+
+
+def _learned_tokens_if_pad_is_eos() -> int:
+    from alpaca_lessons.data import Record
+    from alpaca_lessons.models.modeling import course_model_dir, load_tokenizer
+    from alpaca_lessons.training.sft import IGNORE_INDEX, tokenize_records
+
+    tokenizer = load_tokenizer(course_model_dir())
+    example = tokenize_records([Record("Say hi.", "", "Hi there!")], tokenizer)[0][0]
+    # a recipe with pad = EOS that masks labels where input_ids == pad_id also masks the EOS
+    return sum(label != IGNORE_INDEX and token != tokenizer.eos_token_id
+               for token, label in zip(example.input_ids, example.labels, strict=True))
 
 
 def _green_tokens() -> int:
@@ -222,19 +213,16 @@ EXERCISES: dict[str, Exercise] = {
                               _wilson_low, "`wilson_interval(150, 200)`; it is not 0.75 - 1.96 * standard error."),
     "05.placeholder_inputs": Exercise("How many of the 52K records have a placeholder input that is not empty?",
                                       _placeholder_inputs, "The audit's `placeholder_input` check."),
-    "06.bytes_per_param": Exercise("How many bytes per parameter do weights, gradients and AdamW state take in full "
-                                   "fine-tuning with float32 master weights?", _bytes_per_parameter,
-                                   "Weights, gradients and each of Adam's two moments are float32."),
-    "06.accumulation": Exercise("With 8 GPUs and a micro-batch of 4, how many accumulation steps make Alpaca's batch "
-                                "of 128?", _accumulation_on_8, "128 = micro-batch x accumulation x GPUs."),
-    "06.fewest_a100_40": Exercise("On how few A100 40GB GPUs (FSDP, micro-batch 4, 512 tokens, today's software) "
-                                  "does full fine-tuning of LLaMA-7B fit?", _fewest_a100_40,
-                                  "`smallest_fit(Setup(LLAMA_7B), GPUS['A100-40GB'])`."),
-    "06.lora_7b": Exercise("How many trainable parameters does LoRA r=8 on q_proj and v_proj give LLaMA-7B?",
-                           _lora_7b, "r x (in + out) per adapted matrix, two matrices in each of 32 layers."),
-    "06.learned_tokens": Exercise("With the course model's tokenizer, how many positions of the example "
-                                  "('Say hi.', no input, 'Hi there!') carry a label other than -100?", _learned_tokens,
-                                  "The output's tokens, plus one: the EOS."),
+    "06a.learned_tokens": Exercise("With the course model's tokenizer, how many positions of the example "
+                                   "('Say hi.', no input, 'Hi there!') carry a label other than -100?",
+                                   _learned_tokens, "The output's tokens, plus one: the EOS."),
+    "06a.pad_is_eos": Exercise("Same example, but with a recipe that uses EOS as its pad token and masks the labels "
+                               "wherever input_ids == pad_id: how many positions are learned now?",
+                               _learned_tokens_if_pad_is_eos,
+                               "The EOS is also a 'pad' now, so its label is masked too."),
+    "06b.fewest_a100_40": Exercise("On how few A100 40GB GPUs (FSDP, micro-batch 4, 512 tokens, today's software) "
+                                   "does full fine-tuning of LLaMA-7B fit?", _fewest_a100_40,
+                                   "Try `smallest_fit` on a `Setup` of LLaMA-7B and that GPU."),
     "07.green_tokens": Exercise("With gamma=0.25 and a 32,000-token vocabulary, how many tokens are green at a step?",
                                 _green_tokens, "The green list is the first int(gamma * vocab_size) of a permutation."),
     "07.z_all_green": Exercise("z-score (2 decimals) of 16 scored tokens, all green, at gamma=0.25?", _z_all_green,

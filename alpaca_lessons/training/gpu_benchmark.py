@@ -1,4 +1,4 @@
-"""The GPU fine-tuning benchmark's results, read for lesson 06 as tables (its figure: ``common.plots``).
+"""The GPU fine-tuning benchmark's results, read for lesson 06b as tables (its figure: ``common.plots``).
 
 ``benchmarks/gpu_finetune.py`` writes ``benchmarks/results/gpu_finetune.json``: a ``parts`` mapping whose
 entries (correctness, throughput, trainer, memory, projection) each hold ``made`` (command, date, machine,

@@ -103,6 +103,15 @@ def make_example(prompt_ids: Sequence[int], output_ids: Sequence[int], eos_id: i
     return SFTExample(tuple(ids), tuple(labels), len(prompt_ids), truncated, source)
 
 
+def token_pairs(records: Sequence[Record], tokenizer) -> list[tuple[list[int], list[int]]]:
+    """(prompt ids, output ids) of every record, in two batched calls: the prompt is the record's training
+    template with the tokenizer's special tokens (BOS), the output is tokenized without them and without EOS."""
+    # verbose=False: texts longer than the tokenizer's model_max_length are expected, they are cut later
+    prompts = tokenizer([training_prompt(r) for r in records], verbose=False)["input_ids"]
+    outputs = tokenizer([r.output for r in records], add_special_tokens=False, verbose=False)["input_ids"]
+    return list(zip(prompts, outputs, strict=True))
+
+
 def tokenize_records(records: Sequence[Record], tokenizer, max_length: int = MAX_LENGTH
                      ) -> tuple[list[SFTExample], SFTReport]:
     """Examples for every record Alpaca-style, and the report of truncated and dropped ones.
@@ -112,11 +121,8 @@ def tokenize_records(records: Sequence[Record], tokenizer, max_length: int = MAX
     """
     if tokenizer.eos_token_id is None:
         raise ValueError("the tokenizer has no EOS token: the model could never learn to stop")
-    # verbose=False: texts longer than the tokenizer's model_max_length are expected, they are cut below
-    prompts = tokenizer([training_prompt(r) for r in records], verbose=False)["input_ids"]
-    outputs = tokenizer([r.output for r in records], add_special_tokens=False, verbose=False)["input_ids"]
     examples, dropped = [], 0
-    for index, (prompt_ids, output_ids) in enumerate(zip(prompts, outputs, strict=True)):
+    for index, (prompt_ids, output_ids) in enumerate(token_pairs(records, tokenizer)):
         example = make_example(prompt_ids, output_ids, tokenizer.eos_token_id, max_length, index)
         if example is None:
             dropped += 1

@@ -160,6 +160,13 @@ class Estimate:
         return {name: value / GIB for name, value in parts.items()}
 
 
+def state_bytes_per_gpu(parameters: int, gpus: int = 1, sharded: bool = False) -> float:
+    """Bytes of the training state one GPU holds in full fine-tuning with AdamW: float32 weights (4 per
+    parameter), float32 gradients (4) and Adam's two float32 moments (8), 16 bytes per parameter, split over
+    the GPUs by FSDP's full sharding and replicated on every GPU by plain data parallelism."""
+    return (4 + 4 + 8) * parameters / (gpus if sharded else 1)
+
+
 def lora_parameters(shape: ModelShape, r: int, targets: tuple[str, ...]) -> int:
     """Trainable LoRA parameters: r x (in + out) for each adapted projection of every layer."""
     h, kv, i = shape.hidden_size, shape.kv_size, shape.intermediate_size
