@@ -139,6 +139,24 @@ def check_release(out: Path) -> list[Path]:
     return released
 
 
+def plant(source: Path, target: Path, answers: dict[str, str]) -> None:
+    """Write ``source`` to ``target`` with the solution cells named in ``answers`` (grade id → cell source)
+    replaced: a submission with known answers, such as the wrong ones each lesson module lists in ``PLANTED``."""
+    notebook = json.loads(source.read_text(encoding="utf-8"))
+    missing = set(answers)
+    for cell in notebook["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell["source"] = answers[grade_id]
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+            missing.discard(grade_id)
+    if missing:
+        raise KitError(f"{source}: no solution cell {sorted(missing)}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _environment(quick: bool) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
