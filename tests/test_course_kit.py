@@ -91,7 +91,12 @@ def test_lessons_are_found_by_their_nbgrader_cells(tmp_path):
     (tmp_path / "02_plain.ipynb").write_text(json.dumps({"cells": [_code("print(1)")], "metadata": {},
                                                          "nbformat": 4, "nbformat_minor": 5}))
     assert kit.lessons_with_exercises(tmp_path) == [tmp_path / "01_fixture.ipynb"]
-    assert kit.lesson_id(tmp_path / "06_fine_tuning.ipynb") == "lesson06"
+    (tmp_path / "06a_part.ipynb").write_text((tmp_path / "01_fixture.ipynb").read_text())
+    (tmp_path / "06_notes.md").write_text("not a notebook")
+    assert kit.lessons_with_exercises(tmp_path) == [tmp_path / "01_fixture.ipynb", tmp_path / "06a_part.ipynb"]
+    assert [kit.lesson_id(Path(n)) for n in ("08_pairwise.ipynb", "06a_supervised.ipynb")] == ["lesson08", "lesson06a"]
+    with pytest.raises(kit.KitError, match="not a lesson notebook"):
+        kit.lesson_id(Path("GLOSSARY.ipynb"))
 
 
 def test_plant_replaces_only_the_named_solution(tmp_path):
@@ -152,6 +157,14 @@ def test_fixture_lesson_end_to_end(tmp_path, capsys):
     assert "".join(graded["cells"][1]["outputs"][0]["text"]) == f"10 {project_root()}\n"  # quick mode and the checkout
 
 
+def planted_for(lesson: Path) -> dict[str, str]:
+    """The wrong answers the lesson's module (``course.lessonNN``, shared by parts 06a and 06b) plants in this
+    notebook: the ``PLANTED`` entries whose grade id is one of its solution cells."""
+    ids = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in json.loads(lesson.read_text())["cells"]}
+    module = importlib.import_module(f"alpaca_lessons.course.lesson{lesson.name[:2]}")
+    return {grade_id: wrong for grade_id, wrong in module.PLANTED.items() if grade_id in ids}
+
+
 @pytest.mark.kit
 def test_every_lesson_with_exercises(tmp_path):
     """The CI check on the real lessons: one release, then one autograde run per lesson (lessons two at a time,
@@ -163,8 +176,8 @@ def test_every_lesson_with_exercises(tmp_path):
     out = tmp_path / "course"
     kit.release(ROOT / "notebooks", out)
     for lesson in lessons:
-        name = kit.lesson_id(lesson)
-        planted = importlib.import_module(f"alpaca_lessons.course.{name}").PLANTED
+        name, planted = kit.lesson_id(lesson), planted_for(lesson)
+        assert planted, f"{lesson.name}: its lesson module's PLANTED has no wrong answer for this notebook"
         _students(lesson, out / "release" / name / lesson.name, planted, tmp_path / "subs", name)
     grades = {(g.student, g.lesson): g for g in kit.grade(tmp_path / "subs", out, jobs=2, quick=True)}
     for lesson in map(kit.lesson_id, lessons):

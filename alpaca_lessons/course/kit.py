@@ -37,7 +37,7 @@ COURSE_ID = "alpaca-lessons"
 STUB = "raise NotImplementedError('write your solution here')"
 INSTALL_HINT = "install the instructor extra: pip install -e '.[instructor]'"
 CELL_TIMEOUT_S = 900  # nbgrader's default is 30 s a cell; a lesson's training demonstration takes minutes
-LESSON_FILE = re.compile(r"^(\d\d)_[^/]*\.ipynb$")
+LESSON_FILE = re.compile(r"^(\d\d[a-z]?)_[^/]*\.ipynb$")  # 06a_..., a lesson in parts
 MARKERS = {"solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
            "hidden": ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")}
 CONFIG = f'''"""nbgrader's configuration for the alpaca-lessons course (written by `alpaca-lessons course release`)."""
@@ -63,7 +63,8 @@ class Grade:
 
 
 def lesson_id(notebook: Path) -> str:
-    """``notebooks/06_fine_tuning.ipynb`` → ``lesson06``: the nbgrader assignment of a lesson."""
+    """``notebooks/08_pairwise_evaluation.ipynb`` → ``lesson08``, ``06a_...`` → ``lesson06a``: the nbgrader
+    assignment of a lesson notebook."""
     match = LESSON_FILE.match(notebook.name)
     if not match:
         raise KitError(f"{notebook}: not a lesson notebook (NN_name.ipynb)")
@@ -88,8 +89,9 @@ def has_exercises(notebook: Path) -> bool:
 
 
 def lessons_with_exercises(notebooks: Path) -> list[Path]:
-    """The lesson notebooks (``NN_*.ipynb``, in order) that hold at least one exercise."""
-    return [nb for nb in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")) if has_exercises(nb)]
+    """The lesson notebooks (``NN_*.ipynb``, ``NNa_*.ipynb``, in order) that hold at least one exercise."""
+    return [nb for nb in sorted(notebooks.glob("[0-9][0-9]*.ipynb")) if LESSON_FILE.match(nb.name)
+            and has_exercises(nb)]
 
 
 def region_lines(notebook: Path, region: str) -> tuple[set[str], set[str]]:
