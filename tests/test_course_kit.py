@@ -137,6 +137,7 @@ def test_fixture_lesson_end_to_end(tmp_path, capsys):
     pytest.importorskip("nbgrader")
     notebooks, out = tmp_path / "notebooks", tmp_path / "course"
     source = write_lesson(notebooks)
+    write_lesson(notebooks, "02_fixture.ipynb")  # a second lesson, so releases run two at a time
     (notebooks / "SOLUTIONS.md").write_text("the answers\n")
     assert main(["course", "release", "--notebooks", str(notebooks), "--out", str(out)]) == 0
     released = out / "release" / "lesson01" / "01_fixture.ipynb"
@@ -144,10 +145,13 @@ def test_fixture_lesson_end_to_end(tmp_path, capsys):
     assert _source(cells[2]) == 'def double(n: int) -> int:\n    """Twice n."""\n    ' + kit.STUB
     assert _source(cells[3]) == "assert double(3) == 6, f'double(3): expected 6, got {double(3)}'"
     assert all(not c.get("outputs") for c in cells) and not list(out.rglob("SOLUTIONS*"))
+    assert (out / "release" / "lesson02" / "02_fixture.ipynb").is_file()
 
     _students(source, released, PLANTED, tmp_path / "subs", "lesson01")
     assert main(["course", "grade", str(tmp_path / "subs"), "--out", str(out), "--quick"]) == 0
-    assert kit.read_grades(out / "grades.csv") == [  # nbgrader's order: by student id
+    rows = kit.read_grades(out / "grades.csv")  # every student x released lesson; lesson02 was not submitted
+    assert {(g.lesson, g.score) for g in rows if g.lesson == "lesson02"} == {("lesson02", 0.0)}
+    assert [g for g in rows if g.lesson == "lesson01"] == [  # nbgrader's order: by student id
         kit.Grade("planted", "lesson01", 1.0, 3.0), kit.Grade("release", "lesson01", 0.0, 3.0),
         kit.Grade("source", "lesson01", 3.0, 3.0)]
     assert "source   lesson01  3 / 3" in capsys.readouterr().out

@@ -182,8 +182,20 @@ def nbgrader(out: Path, *args: str, quick: bool = False) -> None:
         raise KitError(f"nbgrader {' '.join(args)} failed (exit {done.returncode}): {last}")
 
 
-def release(notebooks: Path, out: Path) -> list[Path]:
-    """Write the student release of every lesson with exercises under ``<out>/release/``, checked clean."""
+def _per_lesson(out: Path, command: str, lessons: list[str], jobs: int, quick: bool = False) -> None:
+    """``nbgrader COMMAND LESSON --force`` for each lesson, ``jobs`` processes at a time (one gradebook: SQLite
+    serialises their few writes). Without a gradebook yet, the first lesson runs alone and creates it: two
+    processes creating it at once fail."""
+    if not (out / "gradebook.db").is_file() and lessons:
+        nbgrader(out, command, lessons[0], "--force", quick=quick)
+        lessons = lessons[1:]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(lambda lesson: nbgrader(out, command, lesson, "--force", quick=quick), lessons))
+
+
+def release(notebooks: Path, out: Path, *, jobs: int = 2) -> list[Path]:
+    """Write the student release of every lesson with exercises under ``<out>/release/`` (``jobs`` lessons at a
+    time), checked clean."""
     lessons = lessons_with_exercises(notebooks)
     if not lessons:
         raise KitError(f"{notebooks}: no lesson has an exercise (nbgrader solution or test cells)")
@@ -194,7 +206,7 @@ def release(notebooks: Path, out: Path) -> list[Path]:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         shutil.copy2(lesson, folder / lesson.name)
-        nbgrader(out, "generate_assignment", lesson_id(lesson), "--force")
+    _per_lesson(out, "generate_assignment", [lesson_id(lesson) for lesson in lessons], jobs)
     return check_release(out)
 
 
@@ -228,13 +240,12 @@ def read_grades(path: Path) -> list[Grade]:
 
 def grade(submissions: Path, out: Path, *, jobs: int = 2, quick: bool = False) -> list[Grade]:
     """Autograde every submission (lessons in ``jobs`` parallel processes), export ``<out>/grades.csv`` and write
-    feedback to ``<out>/feedback/``; return the grades of the lessons submitted, by student then lesson."""
+    feedback to ``<out>/feedback/`` (refreshed for every graded submission); return the grades of the lessons
+    submitted, by student then lesson."""
     lessons = collect(submissions, out)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(lambda lesson: nbgrader(out, "autograde", lesson, "--force", quick=quick), sorted(lessons)))
+    _per_lesson(out, "autograde", sorted(lessons), jobs, quick)
     nbgrader(out, "export", "--to", "grades.csv")
-    for lesson in sorted(lessons):
-        nbgrader(out, "generate_feedback", lesson, "--force")
+    nbgrader(out, "generate_feedback", "*", "--force")  # one process for every graded notebook
     grades = [g for g in read_grades(out / "grades.csv") if g.student in lessons.get(g.lesson, ())]
     return sorted(grades, key=lambda g: (g.student, g.lesson))
 
