@@ -1,5 +1,5 @@
-# alpaca-lessons: `make course` sets everything up and opens the course; `make test` runs every test.
-# Both create .venv themselves. See README.md.
+# alpaca-lessons: `make course` sets everything up and opens the course; `make test` runs every test but the
+# instructor kit's (`make kit`). All create .venv themselves. See README.md; instructors: INSTRUCTORS.md.
 
 VENV      ?= .venv
 PY        := $(VENV)/bin/python
@@ -8,9 +8,11 @@ TORCH_INDEX ?=
 # Offline mirror of the public data: used when set, or when ../shared/data sits beside the checkout.
 ALPACA_LESSONS_DATA ?= $(if $(wildcard ../shared/data/SOURCES.md),$(abspath ../shared/data))
 export ALPACA_LESSONS_DATA
+# The instructor kit's nbgrader course folder (make assignments, make grade SUBMISSIONS=folder).
+COURSE_OUT ?= build/course
 NBVAL     := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env
 
-.PHONY: setup course test unit notebooks lint clean course-model
+.PHONY: setup course test unit notebooks lint clean course-model instructor kit assignments grade
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -21,14 +23,35 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 setup: $(VENV)/.installed
 
+# The instructor extra (nbgrader) on top of setup: students never need it.
+$(VENV)/.instructor: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,diversity,instructor]"
+	touch $@
+
+instructor: $(VENV)/.instructor
+
 course: setup
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
-	$(PY) -m pytest tests notebooks $(NBVAL) -q
+	$(PY) -m pytest tests notebooks $(NBVAL) -m "not kit" -q
 
 unit: setup
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -m "not kit" -q
+
+# The instructor kit end to end under nbgrader: the release holds no solution and scores 0, the lessons score
+# full points, each lesson's planted wrong answer less (CI runs it after `make test`).
+kit: instructor
+	$(PY) -m pytest tests -m kit -q
+
+# The student release of every lesson with exercises, checked clean: $(COURSE_OUT)/release/lessonNN/.
+assignments: instructor
+	$(VENV)/bin/alpaca-lessons course release --out $(COURSE_OUT)
+
+# Grade SUBMISSIONS/<student>/<lessonNN>/*.ipynb: $(COURSE_OUT)/grades.csv and $(COURSE_OUT)/feedback/.
+grade: instructor
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-student/lessonNN/notebooks"; exit 2; }
+	$(VENV)/bin/alpaca-lessons course grade $(SUBMISSIONS) --out $(COURSE_OUT)
 
 # Re-execute every notebook in place (run after changing a lesson; commit the outputs).
 notebooks: setup

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from alpaca_lessons.cli import (
     audit_cmd,
+    course_cmd,
     data_cmd,
     dedup_cmd,
     diversity_cmd,
@@ -25,7 +26,7 @@ from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.options import OneLineParser
 
 COMMANDS = (data_cmd, teacher_cmd, generate_cmd, dedup_cmd, diversity_cmd, audit_cmd, train_cmd, memory_cmd,
-            evaluate_cmd)
+            evaluate_cmd, course_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

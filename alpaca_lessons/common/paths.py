@@ -6,11 +6,15 @@ import os
 from pathlib import Path
 
 FIGURES_ENV = "ALPACA_LESSONS_FIGURES"
+PROJECT_ENV = "ALPACA_LESSONS_PROJECT"  # set by the instructor kit, which runs lessons from copies outside notebooks/
 
 
 def project_root(start: Path | None = None) -> Path:
     """The checkout holding ``pyproject.toml`` and ``notebooks/``, searched upward from ``start``
-    (default: the working directory, which is ``notebooks/`` inside Jupyter); else ``start`` itself."""
+    (default: the working directory, which is ``notebooks/`` inside Jupyter); else ``start`` itself.
+    ``$ALPACA_LESSONS_PROJECT``, when set and no ``start`` is given, names it directly."""
+    if start is None and os.environ.get(PROJECT_ENV):
+        return Path(os.environ[PROJECT_ENV]).resolve()
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "pyproject.toml").is_file() and (folder / "alpaca_lessons").is_dir():
