@@ -27,28 +27,18 @@ PINNED = {
     "04.verb_noun": ("describe", "structure"),
     "04.top_seed_verb": "write",
     "04.seed_verbs": 45,
-    "05.all_valid": 148,
-    "05.wilson_low": 0.686,
-    "05.placeholder_inputs": 672,
+    "05.halve_width": 4,  # 1533 / 381 records for widths 0.05 and 0.10: the width shrinks like 1/sqrt(n)
+    "05.independent_kappa": 0.0,  # p_o = 0.9² + 0.1² = 0.82 = p_e, so kappa = 0
     "06.bytes_per_param": 4.0 * 4,  # float32 weights, gradients, Adam's two moments
     "06.accumulation": 128 // (8 * 4),
     "06.fewest_a100_40": 4,
     "06.lora_7b": 32 * 2 * 8 * (4096 + 4096),  # layers x (q, v) x r x (in + out)
     "06.learned_tokens": 5,
-    "07.green_tokens": int(0.25 * 32000),
-    "07.z_all_green": round((16 - 0.25 * 16) / math.sqrt(16 * 0.25 * 0.75), 2),
+    "07.fewest_all_green": next(t for t in range(1, 100) if math.sqrt(t * 0.75 / 0.25) >= 4),  # sqrt(3T) >= 4: 6
     "08.p_value": 1.0,
     "08.selfinstruct_wins": 63,
     "08.identical": 16,
 }
-
-
-def _wilson_low(yes: int, n: int, z: float = 1.959963984540054) -> float:
-    """The Wilson score interval's lower end, written out here as the oracle for 05.wilson_low."""
-    p = yes / n
-    centre = p + z * z / (2 * n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - spread) / (1 + z * z / n)
 
 
 def test_every_exercise_is_pinned():
@@ -59,10 +49,6 @@ def test_every_exercise_is_pinned():
 def test_the_answer_is_the_pinned_one(exercise_id, real_data):
     assert exercises.is_correct(exercise_id, PINNED[exercise_id]), \
         f"{exercise_id}: the package now computes {exercises.EXERCISES[exercise_id].solve()!r}"
-
-
-def test_the_wilson_answer_matches_the_formula():
-    assert round(_wilson_low(150, 200), 3) == PINNED["05.wilson_low"]
 
 
 def test_exercises_check_answers(real_data, capsys):

@@ -134,31 +134,19 @@ def _seed_distinct_verbs() -> int:
     return summarize_verb_nouns(_seed_pairs()).distinct_verbs
 
 
-def _shipped_annotations():
-    from alpaca_lessons.analysis.validity import latest, read_annotations
-    from alpaca_lessons.common.paths import course_data_dir
-    from alpaca_lessons.data import read_records
+def _halve_width() -> int:
+    from alpaca_lessons.common.stats import sample_size_for_width
 
-    path = course_data_dir() / "annotations" / "validity_claude.jsonl"
-    return list(latest(read_annotations(path, read_records("alpaca_data"))).values())
+    return round(sample_size_for_width(0.05) / sample_size_for_width(0.10))
 
 
-def _all_valid() -> int:
-    return sum(a.all_valid for a in _shipped_annotations())
+def _independent_kappa() -> float:
+    from alpaca_lessons.common.stats import cohen_kappa
 
-
-def _wilson_low() -> float:
-    from alpaca_lessons.common.stats import wilson_interval
-
-    return round(wilson_interval(150, 200)[0], 3)
-
-
-def _placeholder_inputs() -> int:
-    from alpaca_lessons.analysis.audit import CHECKS, audit
-    from alpaca_lessons.data import read_records
-
-    check = next(c for c in CHECKS if c.name == "placeholder_input")
-    return audit(read_records("alpaca_data"), [check])[0].count
+    # 100 records, each annotator says yes to 90 of them, independently: 81 yes-yes, 9 + 9 disagreements, 1 no-no
+    a = ["yes"] * 90 + ["no"] * 10
+    b = ["yes"] * 81 + ["no"] * 9 + ["yes"] * 9 + ["no"]
+    return round(cohen_kappa(a, b), 1) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
 
 
 def _bytes_per_parameter() -> float:
@@ -198,19 +186,13 @@ def _learned_tokens() -> int:
     return examples[0].target_tokens
 
 
-def _green_tokens() -> int:
-    from alpaca_lessons.evaluation.watermark import green_list
-
-    return len(green_list(0, 32000, gamma=0.25))
-
-
-def _z_all_green() -> float:
+def _fewest_all_green() -> int:
     from alpaca_lessons.evaluation.watermark import detect, green_list
 
     ids = [0]
-    for _ in range(16):  # 16 distinct (previous, green) pairs in a vocabulary of 1000
+    while len(ids) < 2 or detect(ids, 1000).z < 4:  # add distinct (previous, green) pairs until z reaches 4
         ids.append(next(t for t in green_list(ids[-1], 1000) if t not in ids))
-    return round(detect(ids, 1000).z, 2)
+    return len(ids) - 1
 
 
 def _ninety_vs_eighty_nine() -> float:
@@ -267,12 +249,12 @@ EXERCISES: dict[str, Exercise] = {
                                  _top_seed_verb, "The first entry of `top_verb_nouns(seed_pairs)`."),
     "04.seed_verbs": Exercise("How many distinct verbs do the seeds' verb-noun pairs use?", _seed_distinct_verbs,
                               "`summarize_verb_nouns(seed_pairs).distinct_verbs`."),
-    "05.all_valid": Exercise("In the shipped annotation file, how many of the 200 records are valid on all three "
-                             "questions?", _all_valid, "Count `a.all_valid` over `latest(history).values()`."),
-    "05.wilson_low": Exercise("What is the lower end of the 95% Wilson interval for 150 yes out of 200 (3 decimals)?",
-                              _wilson_low, "`wilson_interval(150, 200)`; it is not 0.75 - 1.96 * standard error."),
-    "05.placeholder_inputs": Exercise("How many of the 52K records have a placeholder input that is not empty?",
-                                      _placeholder_inputs, "The audit's `placeholder_input` check."),
+    "05.halve_width": Exercise("To halve the width of a share's 95% interval, about how many times as many records "
+                               "must be annotated? (an integer)", _halve_width,
+                               "The width shrinks like 1/√n: see what your `sample_size` gives for 0.10 and 0.05."),
+    "05.independent_kappa": Exercise("Two annotators each say yes to 90% of the records, independently of each "
+                                     "other. What is Cohen's kappa between them (1 decimal)?", _independent_kappa,
+                                     "Work out p_o and p_e for two raters who each say yes 90% of the time at random."),
     "06.bytes_per_param": Exercise("How many bytes per parameter do weights, gradients and AdamW state take in full "
                                    "fine-tuning with float32 master weights?", _bytes_per_parameter,
                                    "Weights, gradients and each of Adam's two moments are float32."),
@@ -286,10 +268,9 @@ EXERCISES: dict[str, Exercise] = {
     "06.learned_tokens": Exercise("With the course model's tokenizer, how many positions of the example "
                                   "('Say hi.', no input, 'Hi there!') carry a label other than -100?", _learned_tokens,
                                   "The output's tokens, plus one: the EOS."),
-    "07.green_tokens": Exercise("With gamma=0.25 and a 32,000-token vocabulary, how many tokens are green at a step?",
-                                _green_tokens, "The green list is the first int(gamma * vocab_size) of a permutation."),
-    "07.z_all_green": Exercise("z-score (2 decimals) of 16 scored tokens, all green, at gamma=0.25?", _z_all_green,
-                               "z = (green - gamma T) / sqrt(T gamma (1 - gamma))."),
+    "07.fewest_all_green": Exercise("At gamma=0.25, how few scored tokens, every one green, reach z >= 4?",
+                                    _fewest_all_green, "With all T green, z = T(1 - gamma) / sqrt(T gamma (1 - gamma))"
+                                    " = sqrt(T (1 - gamma) / gamma)."),
     "08.p_value": Exercise("The two-sided sign-test p-value of 90 wins vs 89 losses (2 decimals)?",
                            _ninety_vs_eighty_nine, "Ties are dropped; 179 decisive comparisons, a fair coin."),
     "08.selfinstruct_wins": Exercise("On how many of the 252 Self-Instruct pairs did GPT-4 prefer Alpaca-7B?",
