@@ -71,16 +71,18 @@ def _reference_watermark(input_ids: torch.Tensor, scores: torch.Tensor, gamma: f
 
 def check_watermark(fn: Callable[..., torch.Tensor], hidden: bool = False) -> None:
     """Check ``fn(input_ids, scores, gamma=0.25, delta=2.0)`` against ``WatermarkLogitsProcessor``: a hand-made
-    batch in a vocabulary of 16, then three Alpaca instructions in the course tokenizer's ids, Alpaca's template,
-    padded on the left, with seeded random scores over its 4,096 tokens; with ``hidden``, other gamma and delta."""
+    batch in a vocabulary of 16, then three Alpaca records in the course tokenizer's ids, Alpaca's template and
+    the first three words of the answer (a batch mid-generation, each row ending in a different token), padded on
+    the left, with seeded random scores over its 4,096 tokens; with ``hidden``, other gamma and delta."""
     small = torch.tensor([[5, 1], [5, 2], [7, 3]])
     generator = torch.Generator().manual_seed(0)
     tokenizer = _tokenizer()
-    prompts = [training_prompt(r) for r in read_records("alpaca_data")[:3]]
-    real = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left")["input_ids"]
+    texts = [training_prompt(r) + " ".join(r.output.split()[:3]) for r in read_records("alpaca_data")[:3]]
+    real = tokenizer(texts, return_tensors="pt", padding=True, padding_side="left")["input_ids"]
     cases = [Case((small, torch.randn(3, 16, generator=generator)), "[[5, 1], [5, 2], [7, 3]], scores over 16"),
              Case((real, torch.randn(3, len(tokenizer), generator=generator)),
-                  f"three Alpaca prompts {tuple(real.shape)}, scores over {len(tokenizer)}")]
+                  f"three Alpaca prompts three words into their answers {tuple(real.shape)}, "
+                  f"scores over {len(tokenizer)}")]
     if hidden:
         cases += [Case(cases[1].args, cases[1].label + ", gamma=0.5, delta=4.0", {"gamma": 0.5, "delta": 4.0}),
                   Case((torch.tensor([[9]]), torch.zeros(1, 40)), "[[9]], zeros over 40")]
