@@ -8,6 +8,7 @@ from alpaca_lessons.common.stats import (
     cohen_kappa,
     comparisons_needed,
     proportion,
+    sample_size_for_width,
     sign_test,
     sign_test_critical_count,
     sign_test_power,
@@ -40,6 +41,27 @@ def test_wilson_narrows_with_n_and_rejects_bad_counts():
         wilson_interval(3, 0)
     with pytest.raises(ValueError):
         wilson_interval(11, 10)
+
+
+def _worst_case_wilson_width(n: int) -> float:
+    """Wilson's width at p = 1/2 written out from the general formula: 2 z / (1 + z²/n) * sqrt(1/(4n) + z²/(4n²))."""
+    return 2 * Z / (1 + Z * Z / n) * math.sqrt(0.25 / n + Z * Z / (4 * n * n))
+
+
+@pytest.mark.parametrize(("width", "n"), [(0.1, 381), (0.05, 1533), (0.02, 9600), (0.2, 93)])
+def test_sample_size_for_width_by_hand(width, n):
+    # z² (1/w² - 1) rounded up: 3.8414588 * 99 = 380.30 -> 381; * 399 = 1532.74 -> 1533;
+    # * 2499 = 9599.81 -> 9600; * 24 = 92.20 -> 93
+    assert sample_size_for_width(width) == n
+    assert _worst_case_wilson_width(n) <= width < _worst_case_wilson_width(n - 1)
+
+
+def test_sample_size_for_width_meets_the_width_on_real_counts_and_refuses_nonsense():
+    low, high = wilson_interval(4800, 9600)  # 9600 is even: the share 1/2 is a real count
+    assert high - low <= 0.02
+    assert sample_size_for_width(1.0) == 1
+    with pytest.raises(ValueError):
+        sample_size_for_width(0)
 
 
 def test_proportion_prints_share_and_interval():

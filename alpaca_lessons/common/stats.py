@@ -43,6 +43,24 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def sample_size_for_width(width: float, confidence: float = 0.95) -> int:
+    """The smallest number of items n whose worst-case Wilson interval is at most ``width`` wide.
+
+    The width is high - low (twice the margin) and the worst case is a share of 1/2, where the interval is
+    widest. There the width is z / sqrt(n + z²), so n is the smallest integer at least z² (1 / width² - 1);
+    the Wald interval's worst-case width z / sqrt(n) would ask for z² more items.
+    """
+    if not 0 < width <= 1:
+        raise ValueError(f"width must be in (0, 1], got {width}")
+    z = _z(confidence)
+    n = max(1, math.ceil(z * z * (1 / (width * width) - 1)))
+    while n > 1 and z / math.sqrt(n - 1 + z * z) <= width:  # guard the rounding of the closed form
+        n -= 1
+    while z / math.sqrt(n + z * z) > width:
+        n += 1
+    return n
+
+
 @dataclass(frozen=True)
 class Proportion:
     """A share with its confidence interval."""

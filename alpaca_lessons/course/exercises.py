@@ -92,33 +92,6 @@ def _max_coverage() -> float:
     return sunburst_coverage(top_verb_nouns(pairs), len(pairs))
 
 
-def _shipped_annotations():
-    from alpaca_lessons.analysis.validity import latest, read_annotations
-    from alpaca_lessons.common.paths import course_data_dir
-    from alpaca_lessons.data import read_records
-
-    path = course_data_dir() / "annotations" / "validity_claude.jsonl"
-    return list(latest(read_annotations(path, read_records("alpaca_data"))).values())
-
-
-def _all_valid() -> int:
-    return sum(a.all_valid for a in _shipped_annotations())
-
-
-def _wilson_low() -> float:
-    from alpaca_lessons.common.stats import wilson_interval
-
-    return round(wilson_interval(150, 200)[0], 3)
-
-
-def _placeholder_inputs() -> int:
-    from alpaca_lessons.analysis.audit import CHECKS, audit
-    from alpaca_lessons.data import read_records
-
-    check = next(c for c in CHECKS if c.name == "placeholder_input")
-    return audit(read_records("alpaca_data"), [check])[0].count
-
-
 def _fewest_a100_40() -> int | None:
     from alpaca_lessons.models.shapes import LLAMA_7B
     from alpaca_lessons.training.memory.estimate import GPUS, Setup, smallest_fit
@@ -147,21 +120,6 @@ def _learned_tokens_if_pad_is_eos() -> int:
                for token, label in zip(example.input_ids, example.labels, strict=True))
 
 
-def _green_tokens() -> int:
-    from alpaca_lessons.evaluation.watermark import green_list
-
-    return len(green_list(0, 32000, gamma=0.25))
-
-
-def _z_all_green() -> float:
-    from alpaca_lessons.evaluation.watermark import detect, green_list
-
-    ids = [0]
-    for _ in range(16):  # 16 distinct (previous, green) pairs in a vocabulary of 1000
-        ids.append(next(t for t in green_list(ids[-1], 1000) if t not in ids))
-    return round(detect(ids, 1000).z, 2)
-
-
 def _first_position_judge() -> float:
     from alpaca_lessons.evaluation.llm_judge import combine_orders
     from alpaca_lessons.evaluation.metrics import win_rate_of
@@ -175,6 +133,30 @@ def _fewest_wins_of_20() -> int:
     from alpaca_lessons.common.stats import sign_test_critical_count
 
     return 20 - sign_test_critical_count(20)
+
+
+def _halve_width() -> int:
+    from alpaca_lessons.common.stats import sample_size_for_width
+
+    return round(sample_size_for_width(0.05) / sample_size_for_width(0.10))
+
+
+def _independent_kappa() -> float:
+    from alpaca_lessons.common.stats import cohen_kappa
+
+    # 100 records, each annotator says yes to 90 of them, independently: 81 yes-yes, 9 + 9 disagreements, 1 no-no
+    a = ["yes"] * 90 + ["no"] * 10
+    b = ["yes"] * 81 + ["no"] * 9 + ["yes"] * 9 + ["no"]
+    return round(cohen_kappa(a, b), 1) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
+
+
+def _fewest_all_green() -> int:
+    from alpaca_lessons.evaluation.watermark import detect, green_list
+
+    ids = [0]
+    while len(ids) < 2 or detect(ids, 1000).z < 4:  # add distinct (previous, green) pairs until z reaches 4
+        ids.append(next(t for t in green_list(ids[-1], 1000) if t not in ids))
+    return len(ids) - 1
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -207,12 +189,12 @@ EXERCISES: dict[str, Exercise] = {
     "04.max_coverage": Exercise("1,000 instructions, each with its own distinct verb-noun pair: what share of them can "
                                 "a 20-verb x 4-object sunburst hold at most?", _max_coverage,
                                 "Count the wedges, and how many instructions each one holds."),
-    "05.all_valid": Exercise("In the shipped annotation file, how many of the 200 records are valid on all three "
-                             "questions?", _all_valid, "Count `a.all_valid` over `latest(history).values()`."),
-    "05.wilson_low": Exercise("What is the lower end of the 95% Wilson interval for 150 yes out of 200 (3 decimals)?",
-                              _wilson_low, "`wilson_interval(150, 200)`; it is not 0.75 - 1.96 * standard error."),
-    "05.placeholder_inputs": Exercise("How many of the 52K records have a placeholder input that is not empty?",
-                                      _placeholder_inputs, "The audit's `placeholder_input` check."),
+    "05.halve_width": Exercise("To halve the width of a share's 95% interval, about how many times as many records "
+                               "must be annotated? (an integer)", _halve_width,
+                               "The width shrinks like 1/√n: see what your `sample_size` gives for 0.10 and 0.05."),
+    "05.independent_kappa": Exercise("Two annotators each say yes to 90% of the records, independently of each "
+                                     "other. What is Cohen's kappa between them (1 decimal)?", _independent_kappa,
+                                     "Work out p_o and p_e for two raters who each say yes 90% of the time at random."),
     "06a.learned_tokens": Exercise("With the course model's tokenizer, how many positions of the example "
                                    "('Say hi.', no input, 'Hi there!') carry a label other than -100?",
                                    _learned_tokens, "The output's tokens, plus one: the EOS."),
@@ -223,10 +205,9 @@ EXERCISES: dict[str, Exercise] = {
     "06b.fewest_a100_40": Exercise("On how few A100 40GB GPUs (FSDP, micro-batch 4, 512 tokens, today's software) "
                                    "does full fine-tuning of LLaMA-7B fit?", _fewest_a100_40,
                                    "Try `smallest_fit` on a `Setup` of LLaMA-7B and that GPU."),
-    "07.green_tokens": Exercise("With gamma=0.25 and a 32,000-token vocabulary, how many tokens are green at a step?",
-                                _green_tokens, "The green list is the first int(gamma * vocab_size) of a permutation."),
-    "07.z_all_green": Exercise("z-score (2 decimals) of 16 scored tokens, all green, at gamma=0.25?", _z_all_green,
-                               "z = (green - gamma T) / sqrt(T gamma (1 - gamma))."),
+    "07.fewest_all_green": Exercise("At gamma=0.25, how few scored tokens, every one green, reach z >= 4?",
+                                    _fewest_all_green, "With all T green, z = T(1 - gamma) / sqrt(T gamma (1 - gamma))"
+                                    " = sqrt(T (1 - gamma) / gamma)."),
     "08.first_position_judge": Exercise(
         "A judge always prefers the answer shown first. Asked in both orders as in section 7, what win rate "
         "(a share, e.g. 0.25) does it give Alpaca-7B on the 805 pairs?", _first_position_judge,
