@@ -12,7 +12,7 @@ export ALPACA_LESSONS_DATA
 COURSE_OUT ?= build/course
 NBVAL     := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env
 
-.PHONY: setup course test unit notebooks lint clean course-model instructor kit assignments grade
+.PHONY: setup course test unit notebooks lint clean course-model instructor kit kit-full assignments grade
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -34,15 +34,19 @@ course: setup
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
-	$(PY) -m pytest tests notebooks $(NBVAL) -m "not kit" -q
+	$(PY) -m pytest tests notebooks $(NBVAL) -m "not kit and not kit_full" -q
 
 unit: setup
-	$(PY) -m pytest tests -m "not kit" -q
+	$(PY) -m pytest tests -m "not kit and not kit_full" -q
 
-# The instructor kit end to end under nbgrader: the release holds no solution and scores 0, the lessons score
-# full points, each lesson's planted wrong answer less (CI runs it after `make test`).
+# The instructor kit under nbgrader (CI runs it after `make test`): a fixture lesson released and autograded as
+# three students (source: full points, release: 0, a planted wrong answer: less), and every real lesson released
+# with no solution in it. kit-full also autogrades every real lesson as those three students (about 8 minutes).
 kit: instructor
 	$(PY) -m pytest tests -m kit -q
+
+kit-full: instructor
+	$(PY) -m pytest tests -m "kit or kit_full" -q
 
 # The student release of every lesson with exercises, checked clean: $(COURSE_OUT)/release/lessonNN/.
 assignments: instructor

@@ -170,9 +170,28 @@ def planted_for(lesson: Path) -> dict[str, str]:
 
 
 @pytest.mark.kit
+def test_every_lesson_releases_without_its_solutions_and_has_a_planted_wrong_answer(tmp_path):
+    """CI's check on every real lesson: the release holds no solution line, hidden test, marker, output or
+    SOLUTIONS file (``kit.release`` scans it and raises otherwise), every solution cell became the stub, and
+    every lesson notebook has a PLANTED wrong answer for the full grading check below."""
+    pytest.importorskip("nbgrader")
+    lessons = kit.lessons_with_exercises(ROOT / "notebooks")
+    assert len(lessons) >= 9  # 01-05, 06a, 06b, 07, 08
+    out = tmp_path / "course"
+    kit.release(ROOT / "notebooks", out)
+    for lesson in lessons:
+        released = out / "release" / kit.lesson_id(lesson) / lesson.name
+        solutions = [c for c in json.loads(released.read_text())["cells"]
+                     if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+        assert solutions and all("raise NotImplementedError" in "".join(c["source"]) for c in solutions), lesson
+        assert planted_for(lesson), f"{lesson.name}: its lesson module's PLANTED has no wrong answer for it"
+
+
+@pytest.mark.kit_full
 def test_every_lesson_with_exercises(tmp_path):
-    """The CI check on the real lessons: one release, then one autograde run per lesson (lessons two at a time,
-    quick mode) grading three students: the source, the release, the lesson module's PLANTED wrong answer."""
+    """The full check on the real lessons (``make kit-full``, about 8 minutes on 2 cores, so not in CI): one
+    release, then one autograde run per lesson (lessons two at a time, quick mode) grading three students: the
+    source, the release, the lesson module's PLANTED wrong answer."""
     pytest.importorskip("nbgrader")
     lessons = kit.lessons_with_exercises(ROOT / "notebooks")
     if not lessons:
