@@ -46,6 +46,13 @@ WINDOW = 20  # tasks set aside per draw: more than any reply can hold before the
 _ENDING = re.compile(r"(\d+)\.\s*(\S+?)[:：]\s*$")
 
 
+def seeded_records(given: Sequence[Record] | None, seed: int) -> list[Record]:
+    """``given`` (the Alpaca 52K when None) in the order ``seed`` fixes: what a replay model draws from."""
+    records = list(given if given is not None else read_records("alpaca_data"))
+    random.Random(seed).shuffle(records)
+    return records
+
+
 class ReplayModel:
     """Answers generation prompts with real Alpaca 52K tasks; deterministic for a given ``seed`` and draw."""
 
@@ -63,9 +70,7 @@ class ReplayModel:
     @cached_property
     def records(self) -> list[Record]:
         """The tasks, in the order fixed by the seed (the 52K are read on first use)."""
-        records = list(self._given if self._given is not None else read_records("alpaca_data"))
-        random.Random(self.seed).shuffle(records)
-        return records
+        return seeded_records(self._given, self.seed)
 
     def count_tokens(self, text: str) -> int:
         """r50k tokens, the tokenizer of GPT-3 (davinci-003 billed by p50k: equal on these texts)."""

@@ -18,12 +18,11 @@ Usage is counted in GPT-3's r50k tokens; the context is GPT-3 davinci's 2,049 to
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Sequence
 from functools import cached_property
 
-from alpaca_lessons.data import Record, read_records
+from alpaca_lessons.data import Record
 from alpaca_lessons.generation.prompts import count_tokens, truncate_tokens
 from alpaca_lessons.generation.self_instruct.prompts import (
     INSTRUCTIONS_HEADER,
@@ -38,6 +37,7 @@ from alpaca_lessons.generation.teacher.base import (
     cut_at_stop,
     last_user_message,
 )
+from alpaca_lessons.generation.teacher.replay import seeded_records
 
 SELF_INSTRUCT_REPLAY = "self-instruct-replay"
 DAVINCI_CONTEXT = 2049  # GPT-3 davinci's window
@@ -80,9 +80,7 @@ class SelfInstructReplayModel:
     @cached_property
     def records(self) -> list[Record]:
         """The tasks, in the order fixed by the seed (the 52K are read on first use)."""
-        records = list(self._given if self._given is not None else read_records("alpaca_data"))
-        random.Random(self.seed).shuffle(records)
-        return records
+        return seeded_records(self._given, self.seed)
 
     @cached_property
     def by_instruction(self) -> dict[str, Record]:
