@@ -59,3 +59,13 @@ def tiny_dataset(tmp_path, monkeypatch):
     monkeypatch.setitem(registry._BY_NAME, "tiny", dataset)
     monkeypatch.setenv(registry.MIRROR_ENV, str(mirror))
     return dataset, mirror, content
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory) -> Path:
+    """64 tiny records (``finetune_fixtures.tiny_records``) as an Alpaca-format JSON file, once per test module."""
+    from finetune_fixtures import tiny_records
+
+    from alpaca_lessons.data import write_records
+
+    return write_records(tiny_records(64), tmp_path_factory.mktemp("data") / "tiny.json")

@@ -14,7 +14,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from alpaca_lessons.data import Record, write_records
+from alpaca_lessons.data import Record
 from alpaca_lessons.models.modeling import alpaca_texts, train_tokenizer
 from alpaca_lessons.training.train import TrainConfig, weight_differences
 
@@ -61,11 +61,6 @@ def subprocess_env(root: Path) -> dict[str, str]:
 
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def tiny_data_file(tmp_path_factory) -> Path:
-    """64 tiny records written as an Alpaca-format JSON file (a test module's ``data_file`` fixture)."""
-    return write_records(tiny_records(64), tmp_path_factory.mktemp("data") / "tiny.json")
 
 
 def tiny_config(data_file: Path, output_dir: Path, **overrides) -> TrainConfig:

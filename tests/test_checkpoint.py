@@ -14,17 +14,11 @@ from finetune_fixtures import (  # noqa: F401 (one_thread: an autouse fixture)
     one_thread,
     subprocess_env,
     tiny_config,
-    tiny_data_file,
 )
 from transformers import AutoModelForCausalLM
 
 from alpaca_lessons.training.train import train
 from alpaca_lessons.training.train.checkpoint import latest_checkpoint
-
-
-@pytest.fixture(scope="module")
-def data_file(tmp_path_factory) -> Path:
-    return tiny_data_file(tmp_path_factory)
 
 
 @pytest.mark.slow

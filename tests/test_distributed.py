@@ -2,7 +2,6 @@
 like one plain process, one unit per decoder layer."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,16 +12,10 @@ from finetune_fixtures import (  # noqa: F401 (one_thread: an autouse fixture)
     one_thread,
     subprocess_env,
     tiny_config,
-    tiny_data_file,
     weights,
 )
 
 from alpaca_lessons.training.train import run_torchrun, train
-
-
-@pytest.fixture(scope="module")
-def data_file(tmp_path_factory) -> Path:
-    return tiny_data_file(tmp_path_factory)
 
 
 @pytest.mark.slow

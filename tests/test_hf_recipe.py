@@ -3,19 +3,13 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
-from finetune_fixtures import ROOT, as_args, one_thread, subprocess_env, tiny_config, tiny_data_file  # noqa: F401
+from finetune_fixtures import ROOT, as_args, one_thread, subprocess_env, tiny_config  # noqa: F401
 from transformers import AutoModelForCausalLM
 
 from alpaca_lessons.training.train import recipe_trainer_arguments
-
-
-@pytest.fixture(scope="module")
-def data_file(tmp_path_factory) -> Path:
-    return tiny_data_file(tmp_path_factory)
 
 
 def test_the_original_trainer_recipe_flags():

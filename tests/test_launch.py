@@ -2,19 +2,12 @@
 
 import argparse
 import shlex
-from pathlib import Path
 
-import pytest
-from finetune_fixtures import tiny_config, tiny_data_file
+from finetune_fixtures import tiny_config
 
 from alpaca_lessons.common.options import command_line
 from alpaca_lessons.training.train import LAUNCH_FLAGS, accumulation_steps, launch_command
 from alpaca_lessons.training.train.launch import add_arguments, config_from_args
-
-
-@pytest.fixture(scope="module")
-def data_file(tmp_path_factory) -> Path:
-    return tiny_data_file(tmp_path_factory)
 
 
 def test_the_eight_gpu_launch_command_parses_and_needs_accumulation_4():

@@ -2,7 +2,6 @@
 collations train alike; LoRA; the settings refused; the GPU-only checks."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,18 +12,12 @@ from finetune_fixtures import (  # noqa: F401 (one_thread: an autouse fixture)
     one_thread,
     subprocess_env,
     tiny_config,
-    tiny_data_file,
     weights,
 )
 from transformers import AutoModelForCausalLM
 
 from alpaca_lessons.training.train import read_log, train
 from alpaca_lessons.training.train.checkpoint import latest_checkpoint
-
-
-@pytest.fixture(scope="module")
-def data_file(tmp_path_factory) -> Path:
-    return tiny_data_file(tmp_path_factory)
 
 
 def test_the_tiny_presets_first_step_loss_is_pinned_and_the_loss_falls(data_file, tmp_path):
