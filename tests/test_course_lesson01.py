@@ -9,6 +9,7 @@ import json
 import statistics
 
 import pytest
+from course_contract import fails_with_hint
 
 from alpaca_lessons.course import lesson01
 from alpaca_lessons.course.checking import NotDoneYet
@@ -50,12 +51,6 @@ def test_the_right_answer_passes(real_data, capsys):
     assert "all 7 cases match" in capsys.readouterr().out
 
 
-def _fails(check, fn, hint):
-    with pytest.raises(AssertionError) as failure:
-        check(fn, hidden=True)
-    assert hint in str(failure.value), str(failure.value)
-    return str(failure.value)
-
 
 @pytest.mark.parametrize(("mistake", "kwargs"), [
     (0, {"instances": "all"}),
@@ -68,12 +63,12 @@ def _fails(check, fn, hint):
 def test_each_mistake_fails_with_its_hint(real_data, mistake, kwargs):
     def wrong(lines, unit="words"):
         return student_seed_facts(lines, unit, **kwargs)
-    message = _fails(lesson01.check_seed_facts, wrong, lesson01.MISTAKES_SEED_FACTS[mistake].hint)
+    message = fails_with_hint(lesson01.check_seed_facts, wrong, lesson01.MISTAKES_SEED_FACTS[mistake].hint)
     assert message.startswith("seed_facts(") and "expected {" in message and "got {" in message
 
 
 def test_the_chinese_words_mistake_names_the_real_file(real_data):
-    message = _fails(lesson01.check_seed_facts, lambda lines, unit="words": student_seed_facts(
+    message = fails_with_hint(lesson01.check_seed_facts, lambda lines, unit="words": student_seed_facts(
         lines, unit, length=lambda s: len(s.split())), "Chinese has no spaces between words")
     assert "BELLE's zh_seed_tasks.json" in message and "'median_instruction_length': 1" in message
 
@@ -90,7 +85,7 @@ def test_a_stub_is_not_done_yet(real_data):
 def test_the_planted_answer_fails(real_data):
     namespace = {}
     exec(lesson01.PLANTED["l01-seed-facts"], namespace)
-    _fails(lesson01.check_seed_facts, namespace["seed_facts"], "spaces or newlines")
+    fails_with_hint(lesson01.check_seed_facts, namespace["seed_facts"], "spaces or newlines")
 
 
 def student_pairs(first, second, *, key=("id", "name"), order="second", swap=False):
@@ -121,5 +116,5 @@ def test_real_pairs(real_data, capsys):
     (0, {"key": ("id",)}), (1, {"key": ("name",)}), (2, {"order": "first"}), (3, {"swap": True}),
 ])
 def test_each_pairing_mistake_fails_with_its_hint(real_data, mistake, kwargs):
-    _fails(lesson01.check_paired_by_name, lambda a, b: student_pairs(a, b, **kwargs),
+    fails_with_hint(lesson01.check_paired_by_name, lambda a, b: student_pairs(a, b, **kwargs),
            lesson01.MISTAKES_PAIRED[mistake].hint)

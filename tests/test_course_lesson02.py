@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from course_contract import fails_with_hint
 
 from alpaca_lessons.course import lesson02
 from alpaca_lessons.course.checking import NotDoneYet
@@ -40,12 +41,6 @@ def test_the_right_encoder_passes(real_data, capsys):
     assert "all 5 cases match" in capsys.readouterr().out
 
 
-def _fails(check, fn, hint):
-    with pytest.raises(AssertionError) as failure:
-        check(fn, hidden=True)
-    assert hint in str(failure.value), str(failure.value)
-    return str(failure.value)
-
 
 @pytest.mark.parametrize(("mistake", "kwargs"), [
     (0, {"newline": ""}),
@@ -66,14 +61,14 @@ def test_each_encoding_mistake_fails_with_its_hint(real_data, mistake, kwargs):
     else:
         def wrong(header, examples):
             return student_encode(header, examples, **kwargs)
-    message = _fails(lesson02.check_encode_prompt, wrong, lesson02.MISTAKES_ENCODE[mistake].hint)
+    message = fails_with_hint(lesson02.check_encode_prompt, wrong, lesson02.MISTAKES_ENCODE[mistake].hint)
     assert message.startswith("encode_prompt(") and "expected '" in message and "got '" in message
 
 
 def test_the_planted_encoder_fails(real_data):
     namespace = {"Record": Record}
     exec(lesson02.PLANTED["l02-encode-prompt"], namespace)
-    _fails(lesson02.check_encode_prompt, namespace["encode_prompt"], "'<noinput>'")
+    fails_with_hint(lesson02.check_encode_prompt, namespace["encode_prompt"], "'<noinput>'")
 
 
 def test_stubs_are_not_done_yet(real_data):
@@ -119,13 +114,15 @@ def test_real_batches(real_data, capsys):
     (7, {"cut": lambda m, o: m * 0.8}),
 ])
 def test_each_cut_mistake_fails_with_its_hint(real_data, mistake, kwargs):
-    _fails(lesson02.check_alpaca_max_tokens, lambda p, max_tokens=3072, context=4097: student_max_tokens(
+    fails_with_hint(lesson02.check_alpaca_max_tokens, lambda p, max_tokens=3072, context=4097: student_max_tokens(
         p, max_tokens, context, **kwargs), lesson02.MISTAKES_CUTS[mistake].hint)
 
 
 def test_the_exact_room_mistake(real_data):
-    _fails(lesson02.check_alpaca_max_tokens, lambda p, max_tokens=3072, context=4097: min(max_tokens, context - max(p)),
-           lesson02.MISTAKES_CUTS[4].hint)
+    def exact_room(p, max_tokens=3072, context=4097):
+        return min(max_tokens, context - max(p))
+
+    fails_with_hint(lesson02.check_alpaca_max_tokens, exact_room, lesson02.MISTAKES_CUTS[4].hint)
 
 
 def test_the_reference_collapses_like_alpacas_regex():

@@ -6,9 +6,9 @@ from __future__ import annotations
 import string
 
 import pytest
+from course_contract import contract_tests
 
 from alpaca_lessons.course import lesson03
-from alpaca_lessons.course.checking import NotDoneYet
 from alpaca_lessons.data import Record
 from alpaca_lessons.generation import rules
 
@@ -18,29 +18,8 @@ CHECKS = [
     (lesson03.check_lcs_length, lesson03.lcs_table_length, lesson03.MISTAKES_LCS),
     (lesson03.check_rouge_l, lesson03.rouge_score_f, lesson03.MISTAKES_ROUGE_L),
 ]
-MISTAKES = [(check, mistake) for check, _, mistakes in CHECKS for mistake in mistakes]
-
-
-@pytest.mark.parametrize("check, reference", [(c, r) for c, r, _ in CHECKS])
-def test_the_reference_passes_its_check_hidden_cases_included(check, reference, real_data, capsys):
-    check(reference, hidden=True)
-    assert "✓" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("check, mistake", MISTAKES, ids=[m.hint[:40] for _, m in MISTAKES])
-def test_each_mistake_fails_with_its_hint(check, mistake, real_data):
-    with pytest.raises(AssertionError) as failed:
-        check(mistake.compute)
-    assert f"That is the answer {mistake.hint}" in str(failed.value)
-
-
-@pytest.mark.parametrize("check", [c for c, _, _ in CHECKS])
-def test_a_stub_is_not_done_yet(check, real_data):
-    def stub(*args):
-        raise NotImplementedError("write your solution here")
-
-    with pytest.raises(NotDoneYet):
-        check(stub)
+(test_the_reference_passes_its_check_hidden_cases_included, test_each_mistake_fails_with_its_hint,
+ test_a_stub_is_not_done_yet) = contract_tests(CHECKS)
 
 
 def test_the_planted_wrong_answer_loses_the_points(real_data):

@@ -7,36 +7,16 @@ import pytest
 
 pytest.importorskip("spacy")
 
+from course_contract import contract_tests  # noqa: E402
+
 from alpaca_lessons.course import lesson04  # noqa: E402
-from alpaca_lessons.course.checking import NotDoneYet  # noqa: E402
 
 CHECKS = [
     (lesson04.check_verb_noun, lesson04.verb_noun, lesson04.MISTAKES_VERB_NOUN),
     (lesson04.check_top_verb_nouns, lesson04.top_verb_nouns, lesson04.MISTAKES_TOP_VERB_NOUNS),
 ]
-MISTAKES = [(check, mistake) for check, _, mistakes in CHECKS for mistake in mistakes]
-
-
-@pytest.mark.parametrize("check, reference", [(c, r) for c, r, _ in CHECKS])
-def test_the_reference_passes_its_check_hidden_cases_included(check, reference, real_data, capsys):
-    check(reference, hidden=True)
-    assert "✓" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("check, mistake", MISTAKES, ids=[m.hint[:40] for _, m in MISTAKES])
-def test_each_mistake_fails_with_its_hint(check, mistake, real_data):
-    with pytest.raises(AssertionError) as failed:
-        check(mistake.compute)
-    assert f"That is the answer {mistake.hint}" in str(failed.value)
-
-
-@pytest.mark.parametrize("check", [c for c, _, _ in CHECKS])
-def test_a_stub_is_not_done_yet(check, real_data):
-    def stub(*args):
-        raise NotImplementedError("write your solution here")
-
-    with pytest.raises(NotDoneYet):
-        check(stub)
+(test_the_reference_passes_its_check_hidden_cases_included, test_each_mistake_fails_with_its_hint,
+ test_a_stub_is_not_done_yet) = contract_tests(CHECKS)
 
 
 def test_the_planted_wrong_answer_loses_the_points(real_data):

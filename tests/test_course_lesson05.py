@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from course_contract import fails_with_hint
 
 from alpaca_lessons.course import lesson05
 from alpaca_lessons.course.checking import NotDoneYet
@@ -34,11 +35,6 @@ def sample_size(width: float) -> int:
     return n
 
 
-def _fails_with(check, fn, hint: str) -> None:
-    with pytest.raises(AssertionError) as failed:
-        check(fn, hidden=True)
-    assert hint in str(failed.value), str(failed.value)
-
 
 def test_the_real_counts_are_the_lessons(real_data):
     # the shares lesson 05 prints: 186, 187, 151 and 148 of 200; the audit rule's 23 of 37, then 23 of 23
@@ -59,7 +55,7 @@ def test_a_right_wilson_passes_with_z_as_1_96(real_data, capsys):
     (lambda yes, n: tuple(n * x for x in wilson(yes, n)), "in counts, not shares"),
 ])
 def test_each_wrong_wilson_fails_with_its_hint(real_data, student, hint):
-    _fails_with(lesson05.check_wilson, student, hint)
+    fails_with_hint(lesson05.check_wilson, student, hint)
 
 
 def test_a_wald_answer_is_caught_on_1_of_20_where_it_goes_below_zero(real_data):
@@ -74,7 +70,7 @@ def test_a_wilson_without_its_denominator_is_named(real_data):
         margin = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
         return p + Z * Z / (2 * n) - margin, p + Z * Z / (2 * n) + margin
 
-    _fails_with(lesson05.check_wilson, undivided, "without dividing the centre and the margin by 1 + z²/n")
+    fails_with_hint(lesson05.check_wilson, undivided, "without dividing the centre and the margin by 1 + z²/n")
 
 
 def test_a_stub_is_not_done_yet(real_data):
@@ -101,10 +97,10 @@ def test_a_right_sample_size_passes(real_data, capsys):
     (lambda w: math.ceil(4 * (1 / w ** 2 - 1)), "with z = 2"),
 ])
 def test_each_wrong_sample_size_fails_with_its_hint(real_data, student, hint):
-    _fails_with(lesson05.check_sample_size, student, hint)
+    fails_with_hint(lesson05.check_sample_size, student, hint)
 
 
 def test_the_planted_answer_defines_wilson_and_is_wrong(real_data):
     namespace: dict = {}
     exec(lesson05.PLANTED["l05-wilson"], namespace)  # noqa: S102 - the kit plants exactly this cell
-    _fails_with(lesson05.check_wilson, namespace["wilson"], "clipped to [0, 1]")
+    fails_with_hint(lesson05.check_wilson, namespace["wilson"], "clipped to [0, 1]")

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from course_contract import fails_with_hint
 
 from alpaca_lessons.course import lesson07
 from alpaca_lessons.course.checking import NotDoneYet
@@ -33,11 +34,6 @@ def z_score(token_ids, vocab_size, gamma=0.25, distinct=True, first=0, sd=None):
     deviation = sd(scored, gamma) if sd else math.sqrt(scored * gamma * (1 - gamma))
     return (green - gamma * scored) / deviation
 
-
-def _fails_with(check, fn, hint: str) -> None:
-    with pytest.raises(AssertionError) as failed:
-        check(fn, hidden=True)
-    assert hint in str(failed.value), str(failed.value)
 
 
 def test_all_green_is_green_step_by_step():
@@ -72,7 +68,7 @@ def test_a_watermark_that_edits_the_scores_in_place_passes(real_data):
     (lambda i, s, gamma=0.25, delta=2.0: watermark(i, torch.zeros_like(s), gamma, delta), "of the bias alone"),
 ])
 def test_each_wrong_watermark_fails_with_its_hint(real_data, student, hint):
-    _fails_with(lesson07.check_watermark, student, hint)
+    fails_with_hint(lesson07.check_watermark, student, hint)
 
 
 def test_a_right_z_score_passes(real_data, capsys):
@@ -90,7 +86,7 @@ def test_a_right_z_score_passes(real_data, capsys):
     (lambda ids, v, gamma=0.25: z_score(ids, v), "with gamma fixed at 0.25"),
 ])
 def test_each_wrong_z_score_fails_with_its_hint(real_data, student, hint):
-    _fails_with(lesson07.check_z_score, student, hint)
+    fails_with_hint(lesson07.check_z_score, student, hint)
 
 
 def test_stubs_are_not_done_yet(real_data):
@@ -106,4 +102,4 @@ def test_stubs_are_not_done_yet(real_data):
 def test_the_planted_answer_defines_z_score_and_is_wrong(real_data):
     namespace: dict = {}
     exec(lesson07.PLANTED["l07-z-score"], namespace)  # noqa: S102 - the kit plants exactly this cell
-    _fails_with(lesson07.check_z_score, namespace["z_score"], "with the first token counted and repeated pairs")
+    fails_with_hint(lesson07.check_z_score, namespace["z_score"], "with the first token counted and repeated pairs")
