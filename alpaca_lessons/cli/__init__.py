@@ -17,6 +17,7 @@ from alpaca_lessons.cli import (
     dedup_cmd,
     diversity_cmd,
     evaluate_cmd,
+    export_cmd,
     generate_cmd,
     memory_cmd,
     teacher_cmd,
@@ -26,7 +27,7 @@ from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.options import OneLineParser
 
 COMMANDS = (data_cmd, teacher_cmd, generate_cmd, dedup_cmd, diversity_cmd, audit_cmd, train_cmd, memory_cmd,
-            evaluate_cmd, course_cmd)
+            evaluate_cmd, export_cmd, course_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,8 @@
 """Asking a teacher through the ``openai`` (>= 1) client: completions or chat, retries, usage.
 
 This is the course's one OpenAI client: generation's requests, the LLM judge's conversations
-(``evaluation.llm_judge``) and listing an endpoint's models all go through :class:`Teacher`.
+(``evaluation.llm_judge``), moderation (``generation.moderation``: OpenAI's ``/moderations`` endpoint) and
+listing an endpoint's models all go through :class:`Teacher`.
 
 The same code talks to the course's local server, to vLLM, llama.cpp's server or Ollama (all speak
 OpenAI's API) and to OpenAI itself. Anything not on this machine is refused unless the caller opts in
@@ -134,6 +135,23 @@ class Teacher:
         async def once() -> Reply:
             async with self.session() as session:
                 return await session.converse(messages, sampling, **options)
+
+        return run_sync(once())
+
+    def moderate(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """OpenAI's moderation endpoint on ``texts`` (``POST /moderations``, with this teacher's ``model``, e.g.
+        ``omni-moderation-latest``): for each text ``flagged`` and ``scores`` (category -> probability).
+        Same locality check, opt-in and counted retries as any request; every attempt failing is an error."""
+
+        async def once() -> list[dict[str, Any]]:
+            async with self.session() as session:
+                reply = Reply()
+                answer = await session._with_retries(
+                    reply, lambda _: session.client.moderations.create(model=self.model, input=list(texts)))
+                if reply.error:
+                    raise TeacherError(f"{self.base_url} did not moderate: {reply.error}")
+                return [{"flagged": bool(r.flagged), "scores": dict(r.category_scores.model_dump(exclude_none=True))}
+                        for r in answer.results]
 
         return run_sync(once())
 
