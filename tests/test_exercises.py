@@ -29,6 +29,9 @@ PINNED = {
     "07.fewest_all_green": next(t for t in range(1, 100) if math.sqrt(t * 0.75 / 0.25) >= 4),  # sqrt(3T) >= 4: 6
     "08.first_position_judge": 0.5,  # each order picks a different output: 805 ties, each worth half a win
     "08.fewest_wins": 15,  # 2 P(X <= 5) = 0.041 <= 0.05 < 2 P(X <= 6) = 0.115 for X ~ Binomial(20, 1/2)
+    "09.q4_0_bits": (32 * 4 + 16) / 32,  # 4.5
+    # (7 GiB - 6,738,149,376 matrix weights x 18/32 - 266,240 norm weights x 4) / (2 x 32 x 4096 x 2 bytes a token)
+    "09.laptop_context": int((7 * 2**30 - (6_738_149_376 // 32 * 18 + 266_240 * 4)) // (2 * 32 * 4096 * 2)),
 }
 
 

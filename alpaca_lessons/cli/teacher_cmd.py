@@ -13,13 +13,13 @@ import sys
 from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.options import non_negative, port, unit_interval
 from alpaca_lessons.evaluation.llm_judge import LengthJudge
-from alpaca_lessons.generation.teacher import FAULT_KINDS, FaultPlan, Model, ReplayModel, TeacherServer, is_local
 from alpaca_lessons.generation.moderation import (
     OPENAI_MODERATION_MODEL,
     ModeratedModel,
     OpenAIModerator,
     ProfanityModerator,
 )
+from alpaca_lessons.generation.teacher import FAULT_KINDS, FaultPlan, Model, ReplayModel, TeacherServer, is_local
 from alpaca_lessons.generation.teacher.client import Teacher
 from alpaca_lessons.generation.teacher.gguf import GGUFModel
 from alpaca_lessons.generation.teacher.local import LocalModel

@@ -150,6 +150,20 @@ def _independent_kappa() -> float:
     return round(cohen_kappa(a, b), 1) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
 
 
+def _q4_0_bits() -> float:
+    from alpaca_lessons.models.quantize import FORMATS
+
+    return FORMATS["q4_0"].bits_per_weight
+
+
+def _laptop_context() -> int:
+    from alpaca_lessons.models.shapes import LLAMA_7B
+    from alpaca_lessons.training.memory.inference import GIB, OS_RESERVE_GIB, kv_cache_bytes, weight_bytes
+
+    room = (8 - OS_RESERVE_GIB) * GIB - weight_bytes(LLAMA_7B, "q4_0")
+    return int(room // kv_cache_bytes(LLAMA_7B, 1))
+
+
 def _fewest_all_green() -> int:
     from alpaca_lessons.evaluation.watermark import detect, green_list
 
@@ -217,6 +231,12 @@ EXERCISES: dict[str, Exercise] = {
         "With 20 decisive comparisons (no ties), how many wins at least does the two-sided sign test need for "
         "p <= 0.05?", _fewest_wins_of_20,
         "Call your `sign_test_p(w, 0, 20 - w)` for w = 10, 11, ... and stop at the first p <= 0.05."),
+    "09.q4_0_bits": Exercise("How many bits does Q4_0 store per weight, its scale included?", _q4_0_bits,
+                             "A block is 32 weights: 32 four-bit numbers and one float16 scale."),
+    "09.laptop_context": Exercise(
+        "LLaMA-7B in Q4_0 on an 8 GB laptop, 1 GiB left for the system: how many tokens of context does the f16 "
+        "KV cache leave room for (a whole number)?", _laptop_context,
+        "Room = 7 GiB - the Q4_0 weights (weight_bytes); each token adds 2 x 32 layers x 4096 values x 2 bytes."),
 }
 
 

@@ -60,9 +60,14 @@ def weight_bytes(shape: ModelShape, fmt: str) -> int:
     return matrices // spec.block * spec.block_bytes + 4 * vectors
 
 
+def cache_bytes(layers: int, context: int, width: int, value_bytes: int = KV_BYTES, batch: int = 1) -> int:
+    """Bytes of a KV cache: a key and a value of ``width`` values for every layer, position and sequence."""
+    return 2 * layers * context * width * value_bytes * batch
+
+
 def kv_cache_bytes(shape: ModelShape, context: int, *, kv_bytes: int = KV_BYTES, batch: int = 1) -> int:
-    """Bytes of the KV cache: a key and a value of ``kv_size`` values per layer, position and sequence."""
-    return 2 * shape.num_layers * context * shape.kv_size * kv_bytes * batch
+    """Bytes of a model's KV cache (its key/value width: smaller than hidden with grouped-query attention)."""
+    return cache_bytes(shape.num_layers, context, shape.kv_size, kv_bytes, batch)
 
 
 def inference_memory(shape: ModelShape, fmt: str = "f16", context: int = 2048, *, kv_bytes: int = KV_BYTES,
