@@ -12,7 +12,7 @@ export ALPACA_LESSONS_DATA
 COURSE_OUT ?= build/course
 NBVAL     := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env
 
-.PHONY: setup course test unit notebooks lint clean course-model instructor kit kit-full assignments grade
+.PHONY: setup course test unit notebooks lint clean course-model instructor kit kit-full assignments grade laptop
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -44,6 +44,11 @@ unit: setup
 # with no solution in it. kit-full also autogrades every real lesson as those three students (about 8 minutes).
 kit: instructor
 	$(PY) -m pytest tests -m kit -q
+
+# The laptop extra (llama-cpp-python compiles llama.cpp: about 15 minutes on 2 cores) and the tests that need it.
+laptop: setup
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,diversity,laptop]"
+	$(PY) -m pytest tests -m laptop -q
 
 kit-full: instructor
 	$(PY) -m pytest tests -m "kit or kit_full" -q

@@ -10,7 +10,8 @@ offline moderator's false-positive rate; writes results/laptop.json and figures/
   error alone: llama.cpp's kernels also round activations to 8 bits);
 * greedy agreement: ``GREEDY`` held-out prompts answered greedily, compared token for token with fp32;
 * tokens per second: llama.cpp (llama-cpp-python, one thread) on each GGUF file when the laptop extra is
-  installed, else PyTorch (one thread); the engine is recorded;
+  installed, else PyTorch (one thread); the engine is recorded; with llama.cpp, also how many of its greedy
+  answers (on the GGUF file, activations rounded by its kernels) are the same text as the package's fp32 ones;
 * watermark: ``WATERMARKED`` answers sampled with the watermark by the fp32 and the Q4_0 model, scored by the
   detector (positive at z >= 4);
 * moderation: alt-profanity-check on Self-Instruct's 252 user-oriented instructions (instruction and input),
@@ -41,7 +42,7 @@ from alpaca_lessons.models.templates import training_prompt
 OUT = Path(__file__).resolve().parent / "results" / "laptop.json"
 FORMATS = ("fp32", "bf16", "q8_0", "q4_0")
 GGUF = {"fp32": "f32", "bf16": "bf16", "q8_0": "q8_0", "q4_0": "q4_0"}
-HELDOUT, GREEDY, WATERMARKED, NEW_TOKENS, SPEED_TOKENS = 400, 40, 40, 64, 128
+HELDOUT, GREEDY, WATERMARKED, NEW_TOKENS, SPEED_TOKENS = 300, 40, 40, 64, 128
 Z_POSITIVE = 4.0
 
 
@@ -51,21 +52,23 @@ def variants(model):
             "q8_0": quantized_model(model, "q8_0"), "q4_0": quantized_model(model, "q4_0")}
 
 
-def llama_cpp_speed(path: Path, prompts: list[str]) -> float | None:
-    """Generated tokens per second of llama.cpp on ``path`` (greedy, one thread), or None without the extra."""
+def llama_cpp_run(path: Path, prompts: list[str]) -> tuple[float, list[str]] | None:
+    """llama.cpp on ``path`` (one thread, greedy): generated tokens per second over the first three prompts,
+    and the answer to every prompt (``NEW_TOKENS`` at most); None without the laptop extra."""
     try:
         from llama_cpp import Llama
     except ImportError:
         return None
     llm = Llama(model_path=str(path), n_ctx=512, n_threads=1, verbose=False, seed=0)
+    greedy = {"temperature": 0.0, "top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0}
     tokens, seconds = 0, 0.0
-    for prompt in prompts:
+    for prompt in prompts[:3]:
         start = time.perf_counter()
-        out = llm.create_completion(prompt, max_tokens=SPEED_TOKENS, temperature=0.0, top_k=0, min_p=0.0,
-                                    repeat_penalty=1.0)
+        out = llm.create_completion(prompt, max_tokens=SPEED_TOKENS, **greedy)
         seconds += time.perf_counter() - start
         tokens += out["usage"]["completion_tokens"]
-    return tokens / seconds
+    texts = [llm.create_completion(p, max_tokens=NEW_TOKENS, **greedy)["choices"][0]["text"].strip() for p in prompts]
+    return tokens / seconds, texts
 
 
 def torch_speed(model, tokenizer, records) -> float:
@@ -82,6 +85,7 @@ def torch_speed(model, tokenizer, records) -> float:
 
 
 def main() -> int:
+    torch.set_num_threads(1)  # on a shared machine, more threads than free cores makes PyTorch crawl
     folder = laptop_model_dir()
     model, tokenizer = load(folder)
     heldout = split_records(read_records("alpaca_data")).heldout
@@ -93,11 +97,15 @@ def main() -> int:
             path = export_gguf(folder, Path(tmp) / f"{name}.gguf", GGUF[name]).path
             answers[name] = generate(models[name], tokenizer, greedy, temperature=0, max_new_tokens=NEW_TOKENS,
                                      progress=False)
-            speed = llama_cpp_speed(path, [training_prompt(r) for r in greedy[:3]])
-            engine = "llama.cpp (llama-cpp-python), 1 thread"
-            if speed is None:
+            ran = llama_cpp_run(path, [training_prompt(r) for r in greedy])
+            extra = {}
+            if ran is None:
                 speed, engine = torch_speed(models[name], tokenizer, greedy[:3]), "PyTorch, 1 thread"
-            rows[name] = {"gguf_format": GGUF[name], "file_bytes": path.stat().st_size,
+            else:
+                (speed, texts), engine = ran, "llama.cpp (llama-cpp-python), 1 thread"
+                same = sum(t == a.text for t, a in zip(texts, answers["fp32"], strict=True))
+                extra = {"llama_cpp_identical_to_fp32": same / len(texts)}
+            rows[name] = {**extra, "gguf_format": GGUF[name], "file_bytes": path.stat().st_size,
                           "perplexity": masked_perplexity(models[name], tokenizer, measured),
                           "greedy_agreement": vars(agreement(answers["fp32"], answers[name])),
                           "tokens_per_second": speed, "speed_engine": engine}
@@ -116,7 +124,8 @@ def main() -> int:
     moderation = {"instructions": len(user), "flagged": len(flagged), "false_positive_rate": len(flagged) / len(user),
                   "flagged_examples": flagged}
     print("moderation", moderation, flush=True)
-    write_result(OUT, {"model": folder.name, "heldout_records": len(measured), "greedy_prompts": len(greedy),
+    write_result(OUT, {"model": folder.name, "torch_threads": 1, "heldout_records": len(measured),
+                       "greedy_prompts": len(greedy),
                        "new_tokens": NEW_TOKENS, "speed_tokens": SPEED_TOKENS, "formats": rows,
                        "watermark": {"z_positive": Z_POSITIVE, **marked}, "moderation": moderation},
                  "python benchmarks/laptop.py", ("alpaca-lessons", "torch", "transformers", "gguf",

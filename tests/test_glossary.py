@@ -27,7 +27,7 @@ TERMS = ["Instruction tuning", "Self-Instruct", "Seed task", "Teacher model", "T
          "Wilson interval", "Cohen's kappa", "Label masking", "Padding and packing", "Attention mask", "BlockMask",
          "sdpa and flex attention", "Gradient accumulation", "Mixed precision (bf16)", "FSDP", "gloo and NCCL",
          "LoRA", "MFU", "Green-list watermark", "z-score", "Sign test", "Position bias", "Win rate", "LLM judge",
-         "nbgrader"]
+         "nbgrader", "Quantization", "Q4_0", "GGUF", "KV cache", "Perplexity", "Moderation"]
 
 _LINK = re.compile(r"\]\(([^)\s]*)\)")
 

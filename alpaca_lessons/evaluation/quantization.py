@@ -67,3 +67,27 @@ def agreement(reference: Sequence[Generation], other: Sequence[Generation]) -> A
                       min(len(ref.token_ids), len(new.token_ids)))
         prefixes.append(shared / len(ref.token_ids) if ref.token_ids else float(not new.token_ids))
     return Agreement(identical / len(reference), sum(prefixes) / len(prefixes))
+
+
+def formats_figure(formats: dict[str, dict]):
+    """Four bar charts side by side, one bar per format of a ``benchmarks/laptop.py`` result: file size,
+    perplexity, greedy answers identical to fp32, tokens per second."""
+    import matplotlib.pyplot as plt
+
+    from alpaca_lessons.common.plots import course_style
+
+    names = list(formats)
+    panels = [("GGUF file (MiB)", [f["file_bytes"] / 2**20 for f in formats.values()], "{:.1f}"),
+              ("perplexity on held-out answers", [f["perplexity"] for f in formats.values()], "{:.2f}"),
+              ("greedy answers identical to fp32", [f["greedy_agreement"]["identical"] for f in formats.values()],
+               "{:.0%}"),
+              ("tokens per second (CPU, 1 thread)", [f["tokens_per_second"] for f in formats.values()], "{:,.0f}")]
+    with course_style():
+        fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
+        for ax, (title, values, label) in zip(axes, panels, strict=True):
+            bars = ax.bar(names, values, color=["#2e4057", "#3b6ea8", "#edae49", "#d1495b"][: len(names)])
+            ax.bar_label(bars, [label.format(v) for v in values], fontsize=8)
+            ax.set_title(title)
+            ax.margins(y=0.15)
+        fig.tight_layout()
+    return fig
