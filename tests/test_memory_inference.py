@@ -21,6 +21,8 @@ def test_weights_by_format():
     assert weight_bytes(LLAMA_7B, "f16") == 2 * MATRICES + 4 * VECTORS
     assert weight_bytes(LLAMA_7B, "q4_0") == MATRICES // 32 * 18 + 4 * VECTORS == 3_791_273_984  # 3.53 GiB
     assert weight_bytes(LLAMA_7B, "q8_0") == MATRICES // 32 * 34 + 4 * VECTORS
+    # March 2023's Q4_0 (a float32 scale: 20 bytes a block): 4.21 GB, 3.92 GiB
+    assert weight_bytes(LLAMA_7B, "q4_0-2023") == MATRICES // 32 * 20 + 4 * VECTORS == 4_212_408_320
 
 
 def test_kv_cache_of_llama_7b():

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alpaca_lessons.models.quantize import FORMATS
+from alpaca_lessons.models.quantize import FORMATS, Format
 from alpaca_lessons.models.shapes import ModelShape
 
 GIB = 2**30
 OS_RESERVE_GIB = 1.0  # assumed: left for the operating system and llama.cpp's compute buffers
 KV_BYTES = 2  # f16 keys and values, llama.cpp's default cache type
+
+# The storage formats weights can be counted in: the GGUF ones, and Q4_0 as ggml stored it in March 2023, when
+# alpaca.cpp shipped: the block's scale was a float32 (older ggml sources: ``float d; uint8_t qs[16];``),
+# 20 bytes a block; ggml moved to float16 scales later (18 bytes).
+STORAGE: dict[str, Format] = {**FORMATS, "q4_0-2023": Format("q4_0-2023", 32, 4 + 16)}
 
 # Memory as sold (GB on the box = GiB of RAM for these devices' LPDDR/DDR modules).
 DEVICES: dict[str, float] = {
@@ -51,10 +56,10 @@ class InferenceMemory:
 
 
 def weight_bytes(shape: ModelShape, fmt: str) -> int:
-    """Bytes of a model's weights with every 2-D matrix in ``fmt`` and the norm vectors in f32."""
+    """Bytes of a model's weights with every 2-D matrix in ``fmt`` (a key of ``STORAGE``) and the norms in f32."""
     vectors = shape.hidden_size * (1 + 2 * shape.num_layers)  # final norm + two norms per layer
     matrices = shape.parameters - vectors
-    spec = FORMATS[fmt]
+    spec = STORAGE[fmt]
     if matrices % spec.block:
         raise ValueError(f"{matrices} weights do not split into blocks of {spec.block}")
     return matrices // spec.block * spec.block_bytes + 4 * vectors
