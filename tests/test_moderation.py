@@ -92,3 +92,14 @@ def test_the_server_blocks_a_flagged_request_and_withholds_a_flagged_answer(offl
     rude = RuleModel("rude", "answers rudely", lambda prompt: "shut up, you fucking idiot")
     answer = ModeratedModel(rude, offline).complete("Say something nice.", Sampling(20), 0)
     assert (answer.text, answer.finish_reason) == (WITHHELD_ANSWER, CONTENT_FILTER)
+
+
+def test_the_serve_command_wraps_a_model_only_when_asked(offline):
+    from alpaca_lessons.cli.teacher_cmd import moderated
+
+    echo = RuleModel("echo", "repeats", lambda prompt: prompt)
+    assert moderated(echo, "off") is echo
+    wrapped = moderated(echo, "offline")
+    assert isinstance(wrapped, ModeratedModel) and wrapped.name == "echo" and "alt-profanity-check" in wrapped.description
+    with pytest.raises(ValueError, match="moderation must be one of"):
+        moderated(echo, "strict")

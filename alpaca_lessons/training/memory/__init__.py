@@ -4,5 +4,6 @@
   logits), per GPU, and the fewest GPUs it fits on;
 * ``reported``: setups users ran in 2023 and whether they ran out of memory, the estimate's test cases;
 * ``flops``: training FLOPs, model FLOPs utilisation, hours and dollars;
-* ``measure``: the estimate against peaks measured in a fresh CPU process or on one GPU.
+* ``measure``: the estimate against peaks measured in a fresh CPU process or on one GPU;
+* ``inference``: running a model instead: its weights in a storage format plus the KV cache (lesson 09).
 """
