@@ -51,6 +51,14 @@ def alpaca_texts(records: Iterable[Record]) -> Iterable[str]:
     return (training_prompt(r) + r.output for r in records)
 
 
+def document_texts(records: Iterable[Record]) -> Iterator[str]:
+    """Plain documents for pretraining a base model: each record's instruction, input (when it has one) and
+    output as separate texts, with no template, so the model learns the language but never sees an
+    instruction followed by its answer."""
+    for r in records:
+        yield from (text for text in (r.instruction, r.input, r.output) if text)
+
+
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> PreTrainedTokenizerFast:
     """A byte-level BPE tokenizer (GPT-2 style: any text encodes, no unknown token) trained on ``texts``.
 

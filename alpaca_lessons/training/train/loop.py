@@ -67,6 +67,10 @@ def check_config(cfg: TrainConfig, rt: Distributed) -> None:
                          "use --attention sdpa on a CPU, which isolates packed examples with a dense mask")
     if cfg.cpu_offload and not (rt.sharded and rt.device.type == "cuda"):
         raise ValueError("--cpu-offload moves FSDP shards from GPU to CPU memory: it needs torchrun on GPUs")
+    if cfg.split not in ("all", "train"):
+        raise ValueError(f"split must be all or train (the held-out side is for evaluation), not {cfg.split!r}")
+    if cfg.objective not in sft.OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(sft.OBJECTIVES)}, not {cfg.objective!r}")
     if cfg.collation not in sft.COLLATIONS:
         raise ValueError(f"collation must be one of {sorted(sft.COLLATIONS)}")
 
