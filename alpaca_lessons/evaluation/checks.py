@@ -108,7 +108,8 @@ def _split_options(text: str) -> tuple[str, ...]:
 def answer_options(record: Record) -> tuple[str, ...] | None:
     """The options a single-answer classification or question lists, lowercased, else None.
 
-    Four forms: lettered choices ("A) ...", "b. ...", two or more lines) in the input or instruction; a list after "Categories:" / "Options:" / "Choices:" / "Labels:" in the instruction or input;
+    Four forms: lettered choices ("A) ...", "b. ...", two or more lines) in the input or instruction; a list
+    after "Categories:" / "Options:" / "Choices:" / "Labels:" in the instruction or input;
     an "X or Y" / "X, Y, or Z" alternative in a classify / determine / is-question instruction ("Classify the
     headline as either positive or negative", "true or false"); a yes/no question ("Is the following statement
     a metaphor?" gives yes and no). Instructions about several items at once ("Classify each of the
