@@ -3,8 +3,8 @@ tokenizer trained here on the Alpaca text, and any local Hugging Face causal LM 
 
 Offline, nothing is downloaded: presets build a randomly initialised LLaMA (the same architecture as
 LLaMA-7B, millions of times smaller), and ``load_causal_lm`` accepts only a local folder, so a hub id
-can never trigger a download. A model trained from scratch on 52K instructions learns the template and
-some of the language of the answers; it has none of the knowledge a pretrained LLaMA brings to Alpaca.
+can never trigger a download. The course's own models (``course_model_dir``) are a base pretrained here on plain
+text, its instruction-tuned twin, and a model fine-tuned from nothing; none has the knowledge LLaMA brings.
 """
 
 from __future__ import annotations
@@ -80,10 +80,16 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> PreTrainedT
                                    model_max_length=512)
 
 
-def course_model_dir() -> Path:
-    """``data/course_model``: the course's small model, trained from scratch by lesson 06's committed command
-    (see its README.md) and loaded by lessons 07 and 08."""
-    return course_data_dir() / "course_model"
+COURSE_MODELS = ("base", "tuned", "scratch")  # data/course_models/<name>; see its README.md
+
+
+def course_model_dir(name: str = "tuned") -> Path:
+    """``data/course_models/<name>``: the course's small models (``make course-models``): ``base`` pretrained on
+    plain text, ``tuned`` (the default) the base fine-tuned with Alpaca's recipe, ``scratch`` the same
+    fine-tuning from random weights."""
+    if name not in COURSE_MODELS:
+        raise ValueError(f"the course's models are {', '.join(COURSE_MODELS)}, not {name!r}")
+    return course_data_dir() / "course_models" / name
 
 
 def _local_folder(path: str | Path, marker: str = "config.json") -> Path:
