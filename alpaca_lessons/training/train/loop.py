@@ -251,6 +251,9 @@ def train(cfg: TrainConfig) -> TrainResult:
         mine = step_examples[rt.rank * per_rank:(rt.rank + 1) * per_rank]
         batches = [collate(mine[k * micro:(k + 1) * micro], tokenizer.pad_token_id) for k in range(accum)]
         result = train_step(model, optimizer, scheduler, batches, scale, cfg, rt, autocast)
+        if not math.isfinite(result.loss):  # every process sees the same all-reduced loss, so all stop here
+            raise FloatingPointError(f"{cfg.output_dir}: step {step + 1}: the loss is {result.loss} (diverged); "
+                                     f"lower --learning-rate or use --precision fp32, and resume from a checkpoint")
         meter.add(step_examples, mine, batches)
         done = step + 1
         if done % cfg.log_steps == 0 or done == schedule.total_steps:
