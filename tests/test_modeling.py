@@ -55,8 +55,29 @@ def test_save_and_load_a_local_folder_round_trips(tmp_path):
 
 
 def test_a_hub_id_is_refused_without_touching_the_network():
-    with pytest.raises(FileNotFoundError, match="never downloads"):
+    with pytest.raises(FileNotFoundError, match="downloads nothing unless asked"):
         load_causal_lm("meta-llama/Llama-2-7b-hf")
+
+
+def test_a_hub_id_is_fetched_only_with_download(monkeypatch):
+    """The real path for a student with internet access: ``from_pretrained`` on the hub id, allowed to connect
+    (``local_files_only=False``) only when asked; stubbed here, this machine has no internet."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    calls = []
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", lambda source, **kw: calls.append((source, kw)))
+    monkeypatch.setattr(AutoTokenizer, "from_pretrained", lambda source, **kw: calls.append((source, kw)))
+    load_causal_lm("HuggingFaceTB/SmolLM2-135M", download=True)
+    load_tokenizer("HuggingFaceTB/SmolLM2-135M", download=True)
+    assert [(source, kw["local_files_only"]) for source, kw in calls] == [("HuggingFaceTB/SmolLM2-135M", False)] * 2
+
+
+def test_a_training_run_on_a_hub_id_is_refused_before_anything_is_written(tmp_path, capsys):
+    from alpaca_lessons.training.train.launch import main
+
+    with pytest.raises(FileNotFoundError, match="with --download"):
+        main(["--model", "HuggingFaceTB/SmolLM2-135M", "--output-dir", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("name", ["base", "tuned", "scratch"])

@@ -92,17 +92,23 @@ def course_model_dir(name: str = "tuned") -> Path:
     return course_data_dir() / "course_models" / name
 
 
-def _local_folder(path: str | Path, marker: str = "config.json") -> Path:
+def model_source(path: str | Path, marker: str = "config.json", *, download: bool = False) -> str:
+    """A local Hugging Face folder, or (only with ``download``) a hub id to fetch: nothing leaves this machine
+    unless the caller opted in, and the check comes before any connection."""
     folder = Path(path)
-    if not (folder / marker).is_file():
-        raise FileNotFoundError(f"{folder}: not a local Hugging Face folder (no {marker}); "
-                                "this course never downloads from the hub, so pass a local path")
-    return folder
+    if (folder / marker).is_file():
+        return str(folder)
+    if download and not folder.exists():
+        return str(path)
+    raise FileNotFoundError(f"{folder}: not a local Hugging Face folder (no {marker}); this course downloads "
+                            "nothing unless asked: pass a local path, or a hub id with --download")
 
 
-def load_tokenizer(path: str | Path):
-    """The tokenizer saved in a local folder (a model folder, or a tokenizer saved on its own)."""
-    return AutoTokenizer.from_pretrained(_local_folder(path, "tokenizer_config.json"), local_files_only=True)
+def load_tokenizer(path: str | Path, *, download: bool = False):
+    """The tokenizer saved in a local folder (a model folder, or a tokenizer saved on its own), or a hub id's
+    when ``download`` is given."""
+    return AutoTokenizer.from_pretrained(model_source(path, "tokenizer_config.json", download=download),
+                                         local_files_only=not download)
 
 
 @contextmanager
@@ -121,15 +127,17 @@ def quiet_progress() -> Iterator[None]:
 
 
 def load_causal_lm(path: str | Path, *, dtype: torch.dtype | None = torch.float32,
-                   attn_implementation: str = "sdpa") -> PreTrainedModel:
-    """Any local Hugging Face causal LM folder (the course's model, a LLaMA-7B checkpoint, ...).
+                   attn_implementation: str = "sdpa", download: bool = False) -> PreTrainedModel:
+    """Any local Hugging Face causal LM folder (the course's model, a LLaMA-7B checkpoint, ...), or a hub id
+    with ``download`` (a student with internet access: e.g. ``HuggingFaceTB/SmolLM2-135M``).
 
     ``dtype=float32`` by default: it is what training updates, and bfloat16 checkpoints (the course's
     model is stored so, to stay small) are up-cast exactly.
     """
     with quiet_progress():
-        return AutoModelForCausalLM.from_pretrained(_local_folder(path), dtype=dtype,
-                                                    attn_implementation=attn_implementation, local_files_only=True)
+        return AutoModelForCausalLM.from_pretrained(model_source(path, download=download), dtype=dtype,
+                                                    attn_implementation=attn_implementation,
+                                                    local_files_only=not download)
 
 
 def add_pad_token(tokenizer, model: PreTrainedModel) -> int:

@@ -20,7 +20,7 @@ import torch
 import torch.distributed as dist
 
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.models.modeling import count_parameters, enable_activation_checkpointing
+from alpaca_lessons.models.modeling import count_parameters, enable_activation_checkpointing, model_source
 from alpaca_lessons.training import sft
 from alpaca_lessons.training.train.checkpoint import (
     STATE_FILE,
@@ -58,6 +58,8 @@ from alpaca_lessons.training.train.run import (
 
 def check_config(cfg: TrainConfig, rt: Distributed) -> None:
     """Refuse, before any work, the settings this process cannot train with."""
+    if not cfg.is_preset:
+        model_source(cfg.model, download=cfg.download)  # a hub id without --download: refused before any request
     if cfg.lora and rt.sharded:
         raise ValueError("LoRA runs on one process here, as alpaca-lora's single-GPU recipe; drop torchrun")
     if cfg.attention not in sft.ATTENTIONS:
