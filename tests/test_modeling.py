@@ -72,11 +72,13 @@ def test_a_hub_id_is_fetched_only_with_download(monkeypatch):
     assert [(source, kw["local_files_only"]) for source, kw in calls] == [("HuggingFaceTB/SmolLM2-135M", False)] * 2
 
 
-def test_a_training_run_on_a_hub_id_is_refused_before_anything_is_written(tmp_path, capsys):
-    from alpaca_lessons.training.train.launch import main
+def test_a_training_run_on_a_hub_id_is_one_line_before_anything_is_written(tmp_path, capsys):
+    from alpaca_lessons.cli import main
 
-    with pytest.raises(FileNotFoundError, match="with --download"):
-        main(["--model", "HuggingFaceTB/SmolLM2-135M", "--output-dir", str(tmp_path / "run")])
+    assert main(["train", "--model", "HuggingFaceTB/SmolLM2-135M", "--output-dir", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == ("alpaca-lessons: error: HuggingFaceTB/SmolLM2-135M: not a local Hugging Face "
+                                       "folder (no config.json); this course downloads nothing unless asked: pass a "
+                                       "local path, or a hub id with --download\n")
     assert not (tmp_path / "run").exists()
 
 

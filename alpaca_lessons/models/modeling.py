@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, PreTrainedModel, PreTrainedTokenizerFast
 
+from alpaca_lessons.common.errors import NotLocalError
 from alpaca_lessons.common.paths import course_data_dir
 from alpaca_lessons.data import Record
 from alpaca_lessons.models.shapes import PRESETS
@@ -100,7 +101,7 @@ def model_source(path: str | Path, marker: str = "config.json", *, download: boo
         return str(folder)
     if download and not folder.exists():
         return str(path)
-    raise FileNotFoundError(f"{folder}: not a local Hugging Face folder (no {marker}); this course downloads "
+    raise NotLocalError(f"{folder}: not a local Hugging Face folder (no {marker}); this course downloads "
                             "nothing unless asked: pass a local path, or a hub id with --download")
 
 
