@@ -12,7 +12,13 @@ from model_fixtures import tiny_model  # noqa: F401  (a fixture)
 from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.store import LockedError
 from alpaca_lessons.data import Record
-from alpaca_lessons.evaluation.answers import answer_store, generate_answers, read_answers, record_hash
+from alpaca_lessons.evaluation.answers import (
+    answer_store,
+    generate_answers,
+    read_answers,
+    record_hash,
+    side_by_side,
+)
 
 RECORDS = [Record("Name three colors."), Record("Write a short poem about the sea.", "calm"), Record("Say hi.")]
 
@@ -86,3 +92,17 @@ def test_cli_refuses_bad_input_with_one_line_and_writes_nothing(model_dir, tmp_p
                  "--judge-base-url", "https://api.example.com/v1", "--judge-model", "gpt-4"]) == 2
     assert "--real-judge" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_side_by_side_shows_each_models_answer_and_how_it_stopped(tmp_path):
+    records = [Record("Name a colour.", ""), Record("Add them.", "2 and 3")]
+    for model, texts in (("base", ["# The colour", "# The"]), ("tuned", ["Blue.", "5"])):
+        store = answer_store(tmp_path, model)
+        for i, (record, text) in enumerate(zip(records, texts, strict=True)):
+            store.append({"index": i, "record_hash": record_hash(record), "answer": text, "ended": model == "tuned",
+                          "new_tokens": 3, "seconds": 0.1})
+    assert side_by_side(tmp_path, ["base", "tuned"], records, [1]) == (
+        "[1] Add them.\n     input: 2 and 3\n"
+        "       base: '# The'  ... (hit the token limit)\n"
+        "      tuned: '5'  </s>")
+    assert "(not answered)" in side_by_side(tmp_path, ["base", "scratch"], records, [0])

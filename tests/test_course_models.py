@@ -11,7 +11,7 @@ from finetune_fixtures import one_thread, tiny_tokenizer  # noqa: F401 (one_thre
 from alpaca_lessons.data import Record
 from alpaca_lessons.models.modeling import document_texts
 from alpaca_lessons.training import sft
-from alpaca_lessons.training.course_models import STAGES, main, stage_configs
+from alpaca_lessons.training.course_models import STAGES, describe_runs, main, stage_configs
 from alpaca_lessons.training.train.distributed import Distributed
 from alpaca_lessons.training.train.launch import add_arguments, config_from_args
 from alpaca_lessons.training.train.loop import check_config
@@ -79,3 +79,10 @@ def test_the_smoke_recipe_trains_all_three_then_skips_them(tmp_path, capsys):
 def test_an_unknown_stage_is_one_line_and_exit_2(capsys):
     assert main(["--stages", "base,chat"]) == 2
     assert capsys.readouterr().err.strip() == "--stages: unknown stage 'chat'; choose from base, tuned, scratch"
+
+
+def test_the_committed_runs_are_described_from_their_files():
+    lines = describe_runs()
+    assert [line.split()[0] for line in lines] == ["base", "tuned", "scratch"]
+    assert "118,190 documents · 1,846 steps of 64 · lr 0.003 · 5.3 min on NVIDIA H200 · final loss 3.80" in lines[0]
+    assert lines[1].endswith("12,800 records · 400 steps of 32 · lr 0.001 · 1.2 min on NVIDIA H200 · final loss 3.85")

@@ -85,3 +85,20 @@ def generate_answers(model_dir: str | Path, records: Sequence[Record], store: Ap
             store.extend(rows)
             done.update((row["index"], row) for row in rows)
     return done
+
+
+def side_by_side(folder: str | Path, models: Sequence[str], records: Sequence[Record], indices: Sequence[int],
+                 *, width: int = 200) -> str:
+    """The stored answers of ``models`` to the records at ``indices``, one block per record, for reading."""
+    answers = {m: read_answers(answer_store(folder, m), records) for m in models}
+    blocks = []
+    for i in indices:
+        record = records[i]
+        lines = [f"[{i}] {record.instruction}" + (f"\n     input: {record.input}" if record.input else "")]
+        for m in models:
+            answer = answers[m].get(i)
+            text = "(not answered)" if answer is None else (answer["answer"] or "(empty)")
+            stop = "" if answer is None else ("  </s>" if answer["ended"] else "  ... (hit the token limit)")
+            lines.append(f"  {m:>9}: {text[:width]!r}{stop}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

@@ -79,6 +79,22 @@ def is_finished(folder: Path) -> bool:
     return (folder / "model.safetensors").is_file() and "result" in read_run(folder)
 
 
+def describe_runs(out: Path | None = None) -> list[str]:
+    """One line per committed model: what it trained on, how long, where, and its final loss."""
+    from alpaca_lessons.training.train.run import read_run
+
+    lines = []
+    for name in STAGES:
+        run = read_run((out or default_dir()) / name)
+        cfg, result = run["config"], run["result"]
+        lines.append(f"{name:8} {run['parameters']:,} parameters · {run['examples']['kept']:,} "
+                     f"{'documents' if cfg['objective'] == 'documents' else 'records'} · {result['steps']:,} steps "
+                     f"of {cfg['effective_batch_size']} · lr {cfg['learning_rate']:g} · "
+                     f"{result['seconds_this_run'] / 60:.1f} min on {run['machine']['device']} · "
+                     f"final loss {result['final_loss']:.2f}")
+    return lines
+
+
 def make_course_models(out: Path, size: str = "course", stages: tuple[str, ...] = STAGES) -> dict[str, float]:
     """Run the stages not yet finished (resuming an interrupted one); seconds each stage took this time."""
     from alpaca_lessons.training.train.loop import train
