@@ -102,7 +102,8 @@ class BlindSession:
     resumes with the first item not yet judged; judging a pair again replaces the earlier verdict (the old
     line stays in the file, the last one counts). System names stay hidden until every item is judged.
     The session holds the store's :class:`WriterLock` until :meth:`close` (or until it is dropped): another
-    process opening the store gets a ``LockedError`` naming this one.
+    process opening the store gets a ``LockedError`` naming this one. ``balanced`` swaps exactly half the
+    pairs (see :func:`blind_items`).
     """
 
     def __init__(self, pairs: Sequence[Pair], store: AppendOnlyStore | str | Path, annotator: str, *,
