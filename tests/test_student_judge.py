@@ -23,6 +23,7 @@ from alpaca_lessons.evaluation.student_judge import (
     judges_win_rates,
     open_session,
     student_win_rate,
+    waiting,
 )
 from alpaca_lessons.ui import pairwise_judge
 
@@ -146,3 +147,14 @@ def test_no_judgments_yet_is_a_state_not_an_error():
     assert "no judgments yet" in NO_JUDGMENTS
     with pytest.raises(DataError, match="not the course's"):
         student_win_rate(pairs, [{"pair_id": "gpt4/3", "preference": 1}])
+
+
+def test_results_wait_until_every_pair_is_judged(tmp_path):
+    pairs = course(3)
+    session = open_session(pairs, "t", tmp_path / "mine.jsonl")
+    assert waiting(session) == NO_JUDGMENTS
+    session.record(session.current().pair.id, "A")
+    assert waiting(session).startswith("1 of 3 judged: judge the rest")
+    while session.current() is not None:
+        session.record(session.current().pair.id, "B")
+    assert waiting(session) is None and student_win_rate(pairs, session.judgments()).n == 3

@@ -106,6 +106,18 @@ def open_session(pairs: Sequence[CoursePair], annotator: str, store: str | Path 
                         seed=seed, balanced=True)
 
 
+def waiting(session: BlindSession) -> str | None:
+    """What the student still has to do before the results cells show anything (:data:`NO_JUDGMENTS`, or how
+    many pairs are left), or None once every pair is judged: a win rate after a few judgments would tell
+    which side was which model, so nothing is shown midway."""
+    if session.done == 0:
+        return NO_JUDGMENTS
+    if not session.finished:
+        return (f"{session.done} of {session.total} judged: judge the rest with the widget above, then run this "
+                "cell again (the models stay hidden until the end)")
+    return None
+
+
 def _judged(pairs: Sequence[CoursePair], judgments: Sequence[dict[str, Any]]) -> list[tuple[CoursePair, int]]:
     """Each judgment's pair with the judgment's preference; a judgment of a pair not in ``pairs`` is an error."""
     by_id = {p.pair.id: p for p in pairs}
