@@ -26,9 +26,10 @@ from pathlib import Path
 
 from alpaca_lessons.common.options import command_line
 from alpaca_lessons.common.paths import course_data_dir
+from alpaca_lessons.models.modeling import COURSE_MODELS, course_model_dir
 from alpaca_lessons.training.train.config import TrainConfig
 
-STAGES = ("base", "tuned", "scratch")
+STAGES = COURSE_MODELS
 SIZES = ("course", "large", "smoke")
 
 
@@ -37,7 +38,8 @@ def default_dir(size: str = "course") -> Path:
     (committed where a GPU trained it) or ``work/course_models_smoke``."""
     if size == "smoke":
         return Path("work/course_models_smoke")
-    return course_data_dir() / ("course_models" if size == "course" else f"course_models_{size}")
+    folder = course_model_dir().parent
+    return folder if size == "course" else course_data_dir() / f"{folder.name}_{size}"
 
 
 def stage_configs(out: Path, size: str = "course") -> dict[str, TrainConfig]:

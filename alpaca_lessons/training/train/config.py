@@ -34,6 +34,8 @@ class TrainConfig:
     """Everything a run depends on; the defaults are Alpaca's recipe."""
 
     model: str = option("course", help=f"a preset built from scratch ({_BUILT}) or a local Hugging Face model folder")
+    download: bool = option(False, help="let --model be a Hugging Face hub id to download (a request leaves this "
+                                         "machine); without it only presets and local folders are accepted")
     data: str = option("alpaca_data", help="registry name or path of Alpaca-format records (JSON or JSONL)")
     split: str = option("all", help="all records, or the train side of the course's held-out split "
                                     "(data/splits.py: the held-out 5%% is never trained on)")

@@ -57,13 +57,15 @@ def prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None, records:
     """Tokenizer, examples and the (unsharded) model for ``records``, from a checkpoint when resuming."""
     out = Path(cfg.output_dir)
     if cfg.lora:
-        base = out / "base_model" if cfg.is_preset else Path(cfg.model)
+        base = out / "base_model" if cfg.is_preset else cfg.model
         if cfg.is_preset and not (base / "config.json").is_file():
             tokenizer = train_tokenizer(training_texts(cfg, records), cfg.vocab_size)
             model = build_model(llama_config(cfg.model, len(tokenizer), max_position_embeddings=cfg.max_length),
                                 seed=cfg.seed)
             save_hf(model.state_dict(), model.config, tokenizer, base, torch.float32)
-        tokenizer, model = load_tokenizer(base), load_causal_lm(base, attn_implementation=cfg.attention)
+        download = cfg.download and not cfg.is_preset
+        tokenizer = load_tokenizer(base, download=download)
+        model = load_causal_lm(base, attn_implementation=cfg.attention, download=download)
         add_pad_token(tokenizer, model)
         if checkpoint is not None:
             model = load_lora(model, checkpoint / "adapter")
@@ -80,7 +82,8 @@ def prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None, records:
         model = build_model(llama_config(cfg.model, len(tokenizer), max_position_embeddings=cfg.max_length),
                             seed=cfg.seed, attn_implementation=cfg.attention)
     else:
-        tokenizer, model = load_tokenizer(cfg.model), load_causal_lm(cfg.model, attn_implementation=cfg.attention)
+        tokenizer = load_tokenizer(cfg.model, download=cfg.download)
+        model = load_causal_lm(cfg.model, attn_implementation=cfg.attention, download=cfg.download)
         add_pad_token(tokenizer, model)
     if cfg.objective == "documents":
         examples, report = sft.tokenize_documents(training_texts(cfg, records), tokenizer, cfg.max_length)
