@@ -158,3 +158,16 @@ def test_results_wait_until_every_pair_is_judged(tmp_path):
     while session.current() is not None:
         session.record(session.current().pair.id, "B")
     assert waiting(session) is None and student_win_rate(pairs, session.judgments()).n == 3
+
+
+def test_the_committed_answers_give_the_lessons_twenty_pairs_and_judges_verdicts():
+    """Golden: lesson 08's 20 pairs of the committed held-out answers, and what each automatic judge says of
+    them (the longer answer is base's every time; the checks prefer tuned's, which stops)."""
+    from alpaca_lessons.evaluation.student_judge import held_out_answers, judges_win_rates
+
+    records, answers = held_out_answers()
+    pairs = course_pairs(records, answers)
+    assert [p.index for p in pairs] == [47, 69, 148, 225, 479, 603, 647, 855, 936, 978, 981, 1078, 1149, 1384, 1410,
+                                        1457, 1504, 1606, 1910, 2135]
+    rates = judges_win_rates(pairs)
+    assert [(r.wins, r.ties, r.losses) for r in rates.values()] == [(0, 0, 20), (19, 1, 0)]
