@@ -14,19 +14,19 @@ from dataclasses import dataclass
 
 import torch
 
-from alpaca_lessons.common.paths import course_data_dir
 from alpaca_lessons.data import Record
 from alpaca_lessons.models.infer import Generation
+from alpaca_lessons.models.modeling import course_model_dir
 from alpaca_lessons.training.sft import IGNORE_INDEX, pad_collate, token_losses, tokenize_records
 
-# The model lesson 09 quantizes, exports and measures: the course's model, until the instruction-tuned one
-# (``course_models/tuned``, same architecture and tokenizer) lands; this one line switches the lesson and its benchmark.
-LAPTOP_MODEL = "course_model"
+# The model lesson 09 quantizes, exports and measures: the course's instruction-tuned model (its Alpaca-7B);
+# this one line switches the lesson and its benchmark to ``base`` or ``scratch``.
+LAPTOP_MODEL = "tuned"
 
 
 def laptop_model_dir():
-    """The folder of ``LAPTOP_MODEL`` under the course's data folder."""
-    return course_data_dir() / LAPTOP_MODEL
+    """The folder of ``LAPTOP_MODEL`` among the course's models (``data/course_models/``)."""
+    return course_model_dir(LAPTOP_MODEL)
 
 
 @torch.no_grad()
