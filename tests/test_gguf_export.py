@@ -17,8 +17,9 @@ from alpaca_lessons.models.modeling import course_model_dir, load_causal_lm, loa
 from alpaca_lessons.models.quantize import quantized_model
 
 PROMPT = "Below is an instruction that describes a task.\n\n### Instruction:\nGive three tips for staying healthy."
-# max |logit difference| from the full-precision model on PROMPT, measured (2026-11-30) and pinned with headroom
-MEASURED_ERROR = {"f32": 1e-5, "f16": 1e-5, "q8_0": 0.031, "q4_0": 0.44}
+# max |logit difference| from the full-precision model (the course's tuned model) on PROMPT, measured 2026-11-30:
+# 8.5e-6 (f32, f16: float rounding), 0.088 (Q8_0), 1.83 (Q4_0); checked within a factor of 1.5 either side
+MEASURED_ERROR = {"f32": 1e-5, "f16": 1e-5, "q8_0": 0.088, "q4_0": 1.83}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_reference_forward_matches_the_hf_model(course, tmp_path, fmt):
     error = np.abs(logits - _hf_logits(model, ids)).max()
     assert error <= MEASURED_ERROR[fmt] * 1.5
     if fmt in ("q8_0", "q4_0"):
-        assert error > MEASURED_ERROR[fmt] / 3  # really quantized
+        assert error > MEASURED_ERROR[fmt] / 1.5  # really quantized
 
 
 def test_grouped_query_attention_permutes_k_by_kv_heads(course, tmp_path):
