@@ -36,8 +36,8 @@ def test_perplexity_is_exp_of_the_mean_answer_token_loss(tiny_model):  # noqa: F
 
 
 def test_agreement_counts_identical_answers_and_shared_starts():
-    reference = [Generation("", (1, 2, 3, 4)), Generation("", (5, 6)), Generation("", (7,))]
-    other = [Generation("", (1, 2, 3, 4)), Generation("", (5, 9)), Generation("", (8, 1))]
+    reference = [Generation("", (1, 2, 3, 4), True), Generation("", (5, 6), True), Generation("", (7,), True)]
+    other = [Generation("", (1, 2, 3, 4), True), Generation("", (5, 9), True), Generation("", (8, 1), True)]
     result = agreement(reference, other)
     assert result.identical == pytest.approx(1 / 3)
     assert result.prefix == pytest.approx((1 + 0.5 + 0) / 3)
