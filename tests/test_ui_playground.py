@@ -49,3 +49,22 @@ def test_moderation_blocks_the_request_before_generation_and_the_answer_after(ti
 
     withheld = respond(model, tokenizer, "Name three colors.", max_new_tokens=4, moderator=_FlagsEverything())
     assert WITHHELD_ANSWER in withheld and "detector:" in withheld
+
+
+def test_the_model_menu_switches_which_model_answers(tiny_model):  # noqa: F811
+    """Lesson 07's base/tuned switch: the same instruction, seed and settings, another model's answer."""
+    from alpaca_lessons.models.modeling import build_model
+    from alpaca_lessons.ui.playground import playground, respond
+
+    model, tokenizer = tiny_model
+    other = build_model(model.config, seed=1).eval()  # same shape and tokenizer, other weights
+    panel = playground(model, tokenizer, "Name three colors.", max_new_tokens=8,
+                       models={"tuned": (model, tokenizer), "other": (other, tokenizer)})
+    menu, button = panel.children[2].children[0], panel.children[2].children[-1]
+    assert menu.options == ("tuned", "other") and "model: tuned" in panel.static_html()
+    menu.value = "other"
+    button.click()
+    expected = respond(other, tokenizer, "Name three colors.", max_new_tokens=8)
+    assert panel.children[3].value == expected != respond(model, tokenizer, "Name three colors.", max_new_tokens=8)
+    assert "model: other" in panel.static_html()
+    assert len(playground(model, tokenizer, "", max_new_tokens=4).children[2].children) == 5  # no menu for one

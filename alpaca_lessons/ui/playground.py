@@ -5,6 +5,7 @@ demo's other mitigation) before generation (the request) and after it (the answe
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 import ipywidgets as widgets
 
@@ -42,9 +43,11 @@ def respond(model, tokenizer, instruction: str, text_input: str = "", *, waterma
 
 
 def playground(model, tokenizer, instruction: str = "", text_input: str = "", *, max_new_tokens: int = 128,
-               moderator: Moderator | None = None) -> Panel:
+               moderator: Moderator | None = None, models: Mapping[str, tuple] | None = None) -> Panel:
     """Text boxes for the instruction and input, temperature, seed, a watermark switch and a Generate button;
-    with a ``moderator``, a switch that puts it before and after generation (on at the start).
+    with a ``moderator``, a switch that puts it before and after generation (on at the start); with ``models``
+    (name -> (model, tokenizer)), a menu that switches the model answering, ``model`` itself listed first as
+    "model" unless it is one of them.
 
     Given an instruction, the answer to it is generated once at the start, so the panel (and its static view
     in a committed notebook) shows a real answer rather than an empty box."""
@@ -54,10 +57,15 @@ def playground(model, tokenizer, instruction: str = "", text_input: str = "", *,
     seed = widgets.IntText(0, description="seed")
     watermark = widgets.Checkbox(False, description="watermark")
     moderation = widgets.Checkbox(moderator is not None, description="moderation", disabled=moderator is None)
+    choices = dict(models or {})
+    if not any(m is model for m, _ in choices.values()):
+        choices = {"model": (model, tokenizer), **choices}
+    which = widgets.Dropdown(options=list(choices), description="model", layout={"width": "220px"})
     button = widgets.Button(description="Generate")
     output = widgets.HTML("<i>press Generate</i>")
 
     def run(_=None) -> None:
+        model, tokenizer = choices[which.value]
         output.value = respond(model, tokenizer, instruction_box.value, input_box.value, watermark=watermark.value,
                                temperature=temperature.value, max_new_tokens=max_new_tokens, seed=seed.value,
                                moderator=moderator if moderation.value else None)
@@ -65,6 +73,8 @@ def playground(model, tokenizer, instruction: str = "", text_input: str = "", *,
     button.on_click(run)
     if instruction.strip():
         run()
-    return Panel([instruction_box, input_box, widgets.HBox([temperature, seed, watermark, moderation, button]), output],
-                 lambda: pre(f"instruction: {instruction_box.value}\ninput: {input_box.value}") + output.value,
+    row = ([which] if len(choices) > 1 else []) + [temperature, seed, watermark, moderation, button]
+    return Panel([instruction_box, input_box, widgets.HBox(row), output],
+                 lambda: pre(f"model: {which.value}\ninstruction: {instruction_box.value}\ninput: "
+                             f"{input_box.value}") + output.value,
                  "Inference playground")
