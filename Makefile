@@ -16,7 +16,7 @@ NBVAL     := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-curren
 JOBS      ?= 2
 XDIST     := $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadfile)
 
-.PHONY: setup course test unit notebooks lint clean course-model instructor kit assignments grade
+.PHONY: setup course test unit notebooks lint clean course-models instructor kit assignments grade
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -63,12 +63,12 @@ notebooks: setup
 	cd notebooks && for nb in [0-9]*.ipynb; do \
 	  ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; done
 
-# The course's small model (lesson 06 trains it; lessons 07-08 load it): from scratch on 12,800 Alpaca records,
-# 21 minutes on 2 shared CPU cores. One thread: a second one mostly spin-waits on a busy 2-core machine.
-course-model: setup
-	OMP_NUM_THREADS=1 $(VENV)/bin/alpaca-lessons train --model course --output-dir data/course_model \
-	  --limit 12800 --epochs 1 --effective-batch-size 32 --micro-batch-size 8 --learning-rate 3e-3 \
-	  --warmup-ratio 0.05 --collation packed --save-steps 50 --save-dtype bfloat16
+# The course's three small models (data/course_models/: base, tuned, scratch; lessons 06-09 load them), from the
+# recipe in alpaca_lessons/training/course_models.py. Resumable: a finished model is skipped, an interrupted one
+# resumes from its checkpoint. About 2 hours on one thread of a 2-core CPU; the committed ones took 7.7 minutes on
+# one H200 (see data/course_models/README.md). One thread: a second one mostly spin-waits on a busy 2-core machine.
+course-models: setup
+	OMP_NUM_THREADS=1 $(PY) -m alpaca_lessons.training.course_models --size course
 
 lint: setup
 	$(VENV)/bin/ruff check alpaca_lessons tests benchmarks

@@ -22,6 +22,34 @@ def test_generation_is_batched_left_padded_and_reproducible(tiny_model):  # noqa
     assert alone[0].token_ids == paired[1].token_ids  # left padding leaves the padded row's greedy text as is
 
 
+class _EndFirstRowOnly:
+    """A logits processor: row 0 must end at its third new token, row 1 may never end."""
+
+    def __init__(self, eos: int, prompt_length: int) -> None:
+        self.eos, self.prompt_length = eos, prompt_length
+
+    def __call__(self, input_ids, scores):
+        scores = scores.clone()
+        scores[1, self.eos] = -float("inf")
+        if input_ids.shape[1] - self.prompt_length == 2:
+            scores[0] = -float("inf")
+            scores[0, self.eos] = 0.0
+        return scores
+
+
+def test_generation_says_whether_it_ended_with_eos_or_ran_out_of_tokens(tiny_model):  # noqa: F811
+    from alpaca_lessons.models.templates import training_prompt
+
+    model, tokenizer = tiny_model
+    records = [Record("Name three colors."), Record("Name three colors.")]
+    length = len(tokenizer(training_prompt(records[0]))["input_ids"])
+    force = _EndFirstRowOnly(tokenizer.eos_token_id, length)
+    first, second = generate(model, tokenizer, records, batch_size=2, max_new_tokens=6, temperature=0,
+                             processors=[force], progress=False)
+    assert first.ended and len(first.token_ids) == 2  # EOS was its third token, and is not kept
+    assert not second.ended and len(second.token_ids) == 6  # it ran into max_new_tokens
+
+
 def test_cli_generate_writes_alpaca_eval_outputs(tiny_model, tmp_path, real_data, capsys):  # noqa: F811
     from alpaca_lessons.cli import main
     from alpaca_lessons.evaluation.pairs import instruction_set, read_system_outputs

@@ -71,7 +71,7 @@ def test_made_by_reads_the_older_layouts_of_committed_files(machine, summary):
 
 
 @pytest.mark.parametrize("path", ["benchmarks/results/novelty.json", "benchmarks/results/memory_cpu.json",
-                                  "data/results/diversity_alpaca_data.json", "data/course_model/run.json"])
+                                  "data/results/diversity_alpaca_data.json", "data/course_models/tuned/run.json"])
 def test_every_committed_result_says_what_made_it(path):
     result = read_result(ROOT / path)
     assert made_by(result).startswith(f"{result['command']} · 2026-")

@@ -98,7 +98,7 @@ def test_the_course_models_bfloat16_checkpoint_is_served_in_float32_on_a_cpu():
     from alpaca_lessons.models.modeling import course_model_dir
 
     served = LocalModel(course_model_dir())  # stored in bfloat16 to stay small; bf16 matmuls crawl on CPUs
-    assert served.model.dtype == torch.float32 and served.name == "course_model"
+    assert served.model.dtype == torch.float32 and served.name == "tuned"
 
 
 @pytest.mark.gpu

@@ -121,3 +121,11 @@ def test_packed_rows_on_flex_attention_train_like_padded_batches_on_a_gpu(data_f
     train(tiny_config(data_file, tmp_path / "padded", precision="fp32"))
     train(tiny_config(data_file, tmp_path / "flex", precision="fp32", collation="packed", attention="flex_attention"))
     assert max_difference(tmp_path / "padded", tmp_path / "flex") < 1e-4
+
+
+def test_a_diverged_run_stops_at_the_first_non_finite_loss_and_says_how_to_go_on(data_file, tmp_path):
+    # learning rate 1e9: step 1 is the warmup's (learning rate 0), step 2's update blows the weights up, so
+    # step 3's loss is no longer a number
+    with pytest.raises(FloatingPointError, match=r"step 3: the loss is nan \(diverged\); lower --learning-rate"):
+        train(tiny_config(data_file, tmp_path, max_steps=6, learning_rate=1e9))
+    assert [r["step"] for r in read_log(tmp_path)] == [1, 2]  # nothing from the divergence was logged

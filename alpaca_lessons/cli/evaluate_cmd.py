@@ -5,7 +5,8 @@
 systems' outputs), ``judge`` runs an LLM judge on any OpenAI-compatible endpoint (one not on this machine
 only with ``--real-judge``, checked before anything is sent; ``--max-cost`` caps the dollars; the length
 baseline judge is served by ``alpaca-lessons teacher serve --model length-baseline``), and ``generate`` writes a
-local model's outputs in AlpacaEval's format.
+local model's outputs in AlpacaEval's format. ``instruct-following`` answers the held-out split with each
+model (greedy, append-only per model, resumable) and writes the verifiable-checks table (``evaluation.if_table``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from alpaca_lessons.common.atomic import check_output
+from alpaca_lessons.common.atomic import atomic_write, check_output
+from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.options import non_negative, positive, probability
 from alpaca_lessons.common.prices import Prices
 from alpaca_lessons.common.stats import comparisons_needed
+from alpaca_lessons.evaluation.answers import MAX_NEW_TOKENS
 from alpaca_lessons.evaluation.blind import (
     CHOICES,
     COURSE_SAMPLE_SIZE,
@@ -104,6 +107,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gen.add_argument("--device", default="cpu")
     gen.add_argument("--watermark", action="store_true", help="watermark the outputs (Kirchenbauer et al.)")
     gen.set_defaults(func=_generate)
+
+    follow = actions.add_parser("instruct-following", help="verifiable checks, ROUGE-L and pairwise verdicts of "
+                                "local models on the held-out split")
+    follow.add_argument("models", nargs="+", type=Path, metavar="MODEL_DIR", help="local Hugging Face model folders "
+                        "(each named by its folder: base, tuned, scratch)")
+    follow.add_argument("--out", type=Path, required=True, help="folder for answers/<model>.jsonl and table.json/.txt")
+    follow.add_argument("--limit", type=positive.parse(int), help="only the first N held-out records")
+    follow.add_argument("--max-new-tokens", type=positive.parse(int), default=MAX_NEW_TOKENS)
+    follow.add_argument("--batch-size", type=positive.parse(int), default=16)
+    follow.add_argument("--device", default="cpu")
+    follow.add_argument("--judge-base-url", help="an LLM judge's OpenAI-compatible endpoint (default: the length "
+                        "baseline, no judge)")
+    follow.add_argument("--judge-model", help="the judge model's name at that endpoint")
+    follow.add_argument("--real-judge", action="store_true", help="allow a judge not on this machine (it costs money)")
+    follow.add_argument("--max-cost", type=non_negative.parse(float), metavar="USD",
+                        help="the most the judge may spend")
+    follow.set_defaults(func=_instruct_following)
 
 
 def _align(args: argparse.Namespace) -> int:
@@ -206,4 +226,51 @@ def _generate(args: argparse.Namespace) -> int:
     name = args.name or args.model.name
     write_records(outputs_as_records(records, [r.text for r in results], name), args.out)
     print(f"wrote {len(results)} outputs of {name} to {args.out}")
+    return 0
+
+
+def _instruct_following(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from alpaca_lessons.common.results import write_result
+    from alpaca_lessons.data import read_records
+    from alpaca_lessons.data.splits import split_records
+    from alpaca_lessons.evaluation.answers import answer_store, generate_answers
+    from alpaca_lessons.evaluation.if_table import REFERENCE, build_table, text_table
+
+    names = [folder.name for folder in args.models]
+    for folder in args.models:  # every input checked before any model is loaded
+        if not (folder / "config.json").is_file():
+            raise DataError(f"{folder}: not a model folder (no config.json)")
+    if len(set(names)) != len(names) or REFERENCE in names:
+        raise DataError(f"model folders must have distinct names other than {REFERENCE!r}: got {names}")
+    if (args.judge_base_url is None) != (args.judge_model is None):
+        raise DataError("give both --judge-base-url and --judge-model, or neither (the length baseline)")
+    table_json, table_txt = check_output(args.out / "table.json"), check_output(args.out / "table.txt")
+    judge = None
+    if args.judge_base_url:
+        if not args.real_judge and not is_local(args.judge_base_url):
+            raise DataError(f"{urlparse(args.judge_base_url).hostname} is not this machine: a real judge costs "
+                            "money, so opt in explicitly with --real-judge (the key is $OPENAI_API_KEY)")
+        try:
+            judge = PairwiseJudge.connect(args.judge_base_url, args.judge_model, allow_remote=args.real_judge,
+                                          max_cost=args.max_cost)
+        except (TeacherError, ValueError) as exc:
+            raise DataError(str(exc)) from None
+    records = split_records(read_records("alpaca_data")).heldout[: args.limit]
+    answers = {name: generate_answers(folder, records, answer_store(args.out, name),
+                                      max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+                                      device=args.device)
+               for name, folder in zip(names, args.models, strict=True)}
+    try:
+        table = build_table(records, answers, judge=judge, judge_store=args.out / "judgments.jsonl", progress=tqdm)
+    except TeacherError as exc:
+        raise DataError(str(exc)) from None
+    table["settings"] = {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size,
+                         "device": args.device, "limit": args.limit, "models": [str(f) for f in args.models]}
+    command = "alpaca-lessons " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
+    write_result(table_json, table, command, ("torch", "transformers", "rouge-score"))
+    atomic_write(table_txt, text_table(table) + "\n")
+    print(text_table(table))
+    print(f"wrote {table_json} and {table_txt}")
     return 0

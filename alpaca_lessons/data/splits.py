@@ -34,8 +34,11 @@ class Split:
 
 def split_records(records: list[Record]) -> Split:
     """Divide ``records`` into the training side and the held-out side."""
-    heldout = [is_heldout(r) for r in records]
-    return Split([r for r, h in zip(records, heldout) if not h], [r for r, h in zip(records, heldout) if h])
+    train: list[Record] = []
+    heldout: list[Record] = []
+    for record in records:
+        (heldout if is_heldout(record) else train).append(record)
+    return Split(train, heldout)
 
 
 def select_split(records: list[Record], split: str) -> list[Record]:

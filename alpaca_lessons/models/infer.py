@@ -47,10 +47,12 @@ def load(path: str | Path, device: str = "cpu"):
 
 @dataclass(frozen=True)
 class Generation:
-    """One response: its text and the token ids the model produced (end-of-sequence and padding removed)."""
+    """One response: its text, the token ids the model produced (end-of-sequence and padding removed), and
+    whether it ended with the end-of-sequence token (False: it ran into ``max_new_tokens``)."""
 
     text: str
     token_ids: tuple[int, ...]
+    ended: bool
 
 
 @torch.no_grad()
@@ -79,7 +81,8 @@ def generate(model, tokenizer, records: Sequence[Record], *, batch_size: int = 8
                                 logits_processor=LogitsProcessorList(processors), **sampling)
         new = tokens[:, batch["input_ids"].shape[1]:]
         for row in new.tolist():
-            row = row[: row.index(eos)] if eos in row else row  # the response ends at its first EOS
+            ended = eos in row
+            row = row[: row.index(eos)] if ended else row  # the response ends at its first EOS
             ids = tuple(t for t in row if t != pad)
-            outputs.append(Generation(tokenizer.decode(ids, skip_special_tokens=True).strip(), ids))
+            outputs.append(Generation(tokenizer.decode(ids, skip_special_tokens=True).strip(), ids, ended))
     return outputs

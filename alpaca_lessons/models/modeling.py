@@ -3,8 +3,8 @@ tokenizer trained here on the Alpaca text, and any local Hugging Face causal LM 
 
 Offline, nothing is downloaded: presets build a randomly initialised LLaMA (the same architecture as
 LLaMA-7B, millions of times smaller), and ``load_causal_lm`` accepts only a local folder, so a hub id
-can never trigger a download. A model trained from scratch on 52K instructions learns the template and
-some of the language of the answers; it has none of the knowledge a pretrained LLaMA brings to Alpaca.
+can never trigger a download. The course's own models (``course_model_dir``) are a base pretrained here on plain
+text, its instruction-tuned twin, and a model fine-tuned from nothing; none has the knowledge LLaMA brings.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, PreTrainedModel, PreTrainedTokenizerFast
 
+from alpaca_lessons.common.errors import NotLocalError
 from alpaca_lessons.common.paths import course_data_dir
 from alpaca_lessons.data import Record
 from alpaca_lessons.models.shapes import PRESETS
@@ -51,6 +52,14 @@ def alpaca_texts(records: Iterable[Record]) -> Iterable[str]:
     return (training_prompt(r) + r.output for r in records)
 
 
+def document_texts(records: Iterable[Record]) -> Iterator[str]:
+    """Plain documents for pretraining a base model: each record's instruction, input (when it has one) and
+    output as separate texts, with no template, so the model learns the language but never sees an
+    instruction followed by its answer."""
+    for r in records:
+        yield from (text for text in (r.instruction, r.input, r.output) if text)
+
+
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> PreTrainedTokenizerFast:
     """A byte-level BPE tokenizer (GPT-2 style: any text encodes, no unknown token) trained on ``texts``.
 
@@ -72,23 +81,35 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> PreTrainedT
                                    model_max_length=512)
 
 
-def course_model_dir() -> Path:
-    """``data/course_model``: the course's small model, trained from scratch by lesson 06's committed command
-    (see its README.md) and loaded by lessons 07 and 08."""
-    return course_data_dir() / "course_model"
+COURSE_MODELS = ("base", "tuned", "scratch")  # data/course_models/<name>; see its README.md
 
 
-def _local_folder(path: str | Path, marker: str = "config.json") -> Path:
+def course_model_dir(name: str = "tuned") -> Path:
+    """``data/course_models/<name>``: the course's small models (``make course-models``): ``base`` pretrained on
+    plain text, ``tuned`` (the default) the base fine-tuned with Alpaca's recipe, ``scratch`` the same
+    fine-tuning from random weights."""
+    if name not in COURSE_MODELS:
+        raise ValueError(f"the course's models are {', '.join(COURSE_MODELS)}, not {name!r}")
+    return course_data_dir() / "course_models" / name
+
+
+def model_source(path: str | Path, marker: str = "config.json", *, download: bool = False) -> str:
+    """A local Hugging Face folder, or (only with ``download``) a hub id to fetch: nothing leaves this machine
+    unless the caller opted in, and the check comes before any connection."""
     folder = Path(path)
-    if not (folder / marker).is_file():
-        raise FileNotFoundError(f"{folder}: not a local Hugging Face folder (no {marker}); "
-                                "this course never downloads from the hub, so pass a local path")
-    return folder
+    if (folder / marker).is_file():
+        return str(folder)
+    if download and not folder.exists():
+        return str(path)
+    raise NotLocalError(f"{folder}: not a local Hugging Face folder (no {marker}); this course downloads "
+                            "nothing unless asked: pass a local path, or a hub id with --download")
 
 
-def load_tokenizer(path: str | Path):
-    """The tokenizer saved in a local folder (a model folder, or a tokenizer saved on its own)."""
-    return AutoTokenizer.from_pretrained(_local_folder(path, "tokenizer_config.json"), local_files_only=True)
+def load_tokenizer(path: str | Path, *, download: bool = False):
+    """The tokenizer saved in a local folder (a model folder, or a tokenizer saved on its own), or a hub id's
+    when ``download`` is given."""
+    return AutoTokenizer.from_pretrained(model_source(path, "tokenizer_config.json", download=download),
+                                         local_files_only=not download)
 
 
 @contextmanager
@@ -107,15 +128,17 @@ def quiet_progress() -> Iterator[None]:
 
 
 def load_causal_lm(path: str | Path, *, dtype: torch.dtype | None = torch.float32,
-                   attn_implementation: str = "sdpa") -> PreTrainedModel:
-    """Any local Hugging Face causal LM folder (the course's model, a LLaMA-7B checkpoint, ...).
+                   attn_implementation: str = "sdpa", download: bool = False) -> PreTrainedModel:
+    """Any local Hugging Face causal LM folder (the course's model, a LLaMA-7B checkpoint, ...), or a hub id
+    with ``download`` (a student with internet access: e.g. ``HuggingFaceTB/SmolLM2-135M``).
 
     ``dtype=float32`` by default: it is what training updates, and bfloat16 checkpoints (the course's
     model is stored so, to stay small) are up-cast exactly.
     """
     with quiet_progress():
-        return AutoModelForCausalLM.from_pretrained(_local_folder(path), dtype=dtype,
-                                                    attn_implementation=attn_implementation, local_files_only=True)
+        return AutoModelForCausalLM.from_pretrained(model_source(path, download=download), dtype=dtype,
+                                                    attn_implementation=attn_implementation,
+                                                    local_files_only=not download)
 
 
 def add_pad_token(tokenizer, model: PreTrainedModel) -> int:

@@ -74,6 +74,9 @@ PRESETS: dict[str, ModelShape] = {
     # the course's model: ~2.6M parameters with a 4K vocabulary; trains on this CPU in minutes and is
     # about 5 MB in bfloat16, small enough to commit
     "course": ModelShape(4096, 192, 512, 4, 6, tied=True),
+    # the optional stronger course model, for a GPU: ~11.2M parameters, heads of 64 (two copies, base and
+    # tuned, must fit what one GPU call can bring back)
+    "course-large": ModelShape(4096, 320, 864, 8, 5, tied=True),
     # LLaMA-7B's shape, for the memory calculator and GPU runs (never built on a CPU)
     "llama-7b": LLAMA_7B,
     # LLaMA-7B's width with 8 of its 32 layers (1.88B parameters with a 32K vocabulary): every matrix

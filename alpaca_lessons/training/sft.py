@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from alpaca_lessons.data import Record
 from alpaca_lessons.models.templates import training_prompt
 
+OBJECTIVES = ("instruction", "documents")  # what a run learns: Alpaca's masked template, or plain text
 IGNORE_INDEX = -100  # the label cross_entropy skips: prompt and padding positions
 MAX_LENGTH = 512  # Alpaca's model_max_length
 
@@ -130,6 +131,23 @@ def tokenize_records(records: Sequence[Record], tokenizer, max_length: int = MAX
             examples.append(example)
     report = SFTReport(len(records), len(examples), sum(bool(records[e.source].input) for e in examples),
                        sum(e.truncated for e in examples), dropped, max_length, sum(len(e) for e in examples))
+    return examples, report
+
+
+def tokenize_documents(texts: Sequence[str], tokenizer, max_length: int = MAX_LENGTH
+                       ) -> tuple[list[SFTExample], SFTReport]:
+    """Language-modelling examples: BOS, the text, EOS, every token after BOS a target (no prompt to mask).
+
+    The same ``SFTExample`` as instruction tuning with a one-token "prompt", so batching, packing and the loss
+    are shared; ``source`` is the text's index.
+    """
+    if tokenizer.eos_token_id is None or tokenizer.bos_token_id is None:
+        raise ValueError("documents need a tokenizer with BOS and EOS tokens")
+    ids = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+    examples = [make_example([tokenizer.bos_token_id], doc, tokenizer.eos_token_id, max_length, i)
+                for i, doc in enumerate(ids)]
+    report = SFTReport(len(ids), len(examples), 0, sum(e.truncated for e in examples), 0, max_length,
+                       sum(len(e) for e in examples))
     return examples, report
 
 

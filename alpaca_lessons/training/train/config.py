@@ -34,7 +34,15 @@ class TrainConfig:
     """Everything a run depends on; the defaults are Alpaca's recipe."""
 
     model: str = option("course", help=f"a preset built from scratch ({_BUILT}) or a local Hugging Face model folder")
+    download: bool = option(False, help="let --model be a Hugging Face hub id to download (a request leaves this "
+                                         "machine); without it only presets and local folders are accepted")
     data: str = option("alpaca_data", help="registry name or path of Alpaca-format records (JSON or JSONL)")
+    split: str = option("all", help="all records, or the train side of the course's held-out split "
+                                    "(data/splits.py: the held-out 5%% is never trained on)")
+    objective: str = option("instruction", help="instruction (Alpaca's template, prompt masked from the loss) or "
+                                                "documents (plain language modelling: each instruction, input and "
+                                                "output a document of its own, every token learned; the course's "
+                                                "base model)")
     output_dir: str = "work/train"
     limit: int | None = option(None, help="use this many records of a seeded shuffle (default: all)", check=positive)
     vocab_size: int = option(4096, help="tokenizer trained for a preset model: 4K byte-level BPE suits 52K English "

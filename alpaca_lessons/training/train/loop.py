@@ -19,8 +19,9 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from alpaca_lessons.common.errors import SettingError
 from alpaca_lessons.common.store import AppendOnlyStore
-from alpaca_lessons.models.modeling import count_parameters, enable_activation_checkpointing
+from alpaca_lessons.models.modeling import count_parameters, enable_activation_checkpointing, model_source
 from alpaca_lessons.training import sft
 from alpaca_lessons.training.train.checkpoint import (
     STATE_FILE,
@@ -58,17 +59,23 @@ from alpaca_lessons.training.train.run import (
 
 def check_config(cfg: TrainConfig, rt: Distributed) -> None:
     """Refuse, before any work, the settings this process cannot train with."""
+    if not cfg.is_preset:
+        model_source(cfg.model, download=cfg.download)  # a hub id without --download: refused before any request
     if cfg.lora and rt.sharded:
-        raise ValueError("LoRA runs on one process here, as alpaca-lora's single-GPU recipe; drop torchrun")
+        raise SettingError("LoRA runs on one process here, as alpaca-lora's single-GPU recipe; drop torchrun")
     if cfg.attention not in sft.ATTENTIONS:
-        raise ValueError(f"attention must be one of {sft.ATTENTIONS}, not {cfg.attention!r}")
+        raise SettingError(f"attention must be one of {sft.ATTENTIONS}, not {cfg.attention!r}")
     if cfg.attention == "flex_attention" and rt.device.type != "cuda":
-        raise ValueError("flex_attention trains on CUDA GPUs only (PyTorch has no CPU backward for it); "
+        raise SettingError("flex_attention trains on CUDA GPUs only (PyTorch has no CPU backward for it); "
                          "use --attention sdpa on a CPU, which isolates packed examples with a dense mask")
     if cfg.cpu_offload and not (rt.sharded and rt.device.type == "cuda"):
-        raise ValueError("--cpu-offload moves FSDP shards from GPU to CPU memory: it needs torchrun on GPUs")
+        raise SettingError("--cpu-offload moves FSDP shards from GPU to CPU memory: it needs torchrun on GPUs")
+    if cfg.split not in ("all", "train"):
+        raise SettingError(f"split must be all or train (the held-out side is for evaluation), not {cfg.split!r}")
+    if cfg.objective not in sft.OBJECTIVES:
+        raise SettingError(f"objective must be one of {', '.join(sft.OBJECTIVES)}, not {cfg.objective!r}")
     if cfg.collation not in sft.COLLATIONS:
-        raise ValueError(f"collation must be one of {sorted(sft.COLLATIONS)}")
+        raise SettingError(f"collation must be one of {sorted(sft.COLLATIONS)}")
 
 
 def place_model(model: torch.nn.Module, cfg: TrainConfig, rt: Distributed, dtype: torch.dtype) -> torch.nn.Module:
@@ -247,6 +254,9 @@ def train(cfg: TrainConfig) -> TrainResult:
         mine = step_examples[rt.rank * per_rank:(rt.rank + 1) * per_rank]
         batches = [collate(mine[k * micro:(k + 1) * micro], tokenizer.pad_token_id) for k in range(accum)]
         result = train_step(model, optimizer, scheduler, batches, scale, cfg, rt, autocast)
+        if not math.isfinite(result.loss):  # every process sees the same all-reduced loss, so all stop here
+            raise FloatingPointError(f"{cfg.output_dir}: step {step + 1}: the loss is {result.loss} (diverged); "
+                                     f"lower --learning-rate or use --precision fp32, and resume from a checkpoint")
         meter.add(step_examples, mine, batches)
         done = step + 1
         if done % cfg.log_steps == 0 or done == schedule.total_steps:

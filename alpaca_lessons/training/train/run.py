@@ -15,10 +15,12 @@ import torch
 from alpaca_lessons.common.results import provenance
 from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.data import Record, read_records, read_text
+from alpaca_lessons.data.splits import select_split
 from alpaca_lessons.models.modeling import (
     add_pad_token,
     alpaca_texts,
     build_model,
+    document_texts,
     llama_config,
     load_causal_lm,
     load_tokenizer,
@@ -35,26 +37,35 @@ RUN_FILE = "run.json"
 
 
 def read_training_records(cfg: TrainConfig) -> list[Record]:
-    """The records to train on (``cfg.limit`` of them, drawn with the run's seed). Read before anything is
+    """The records to train on (the run's side of the held-out split, then ``cfg.limit`` of them drawn with the
+    run's seed). Read before anything is
     written, so a bad data file ends the run with its one-line error and no output folder."""
-    records = read_records(cfg.data)
+    records = select_split(read_records(cfg.data), cfg.split)
     if cfg.limit is not None:
         order = torch.randperm(len(records), generator=torch.Generator().manual_seed(cfg.seed))
         records = [records[i] for i in order[:cfg.limit].tolist()]
     return records
 
 
+def training_texts(cfg: TrainConfig, records: list[Record]) -> list[str]:
+    """The texts a run learns from, which a preset's tokenizer is also trained on: the records in Alpaca's
+    template (objective ``instruction``) or as plain documents (``documents``)."""
+    return list(document_texts(records) if cfg.objective == "documents" else alpaca_texts(records))
+
+
 def prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None, records: list[Record]):
     """Tokenizer, examples and the (unsharded) model for ``records``, from a checkpoint when resuming."""
     out = Path(cfg.output_dir)
     if cfg.lora:
-        base = out / "base_model" if cfg.is_preset else Path(cfg.model)
+        base = out / "base_model" if cfg.is_preset else cfg.model
         if cfg.is_preset and not (base / "config.json").is_file():
-            tokenizer = train_tokenizer(alpaca_texts(records), cfg.vocab_size)
+            tokenizer = train_tokenizer(training_texts(cfg, records), cfg.vocab_size)
             model = build_model(llama_config(cfg.model, len(tokenizer), max_position_embeddings=cfg.max_length),
                                 seed=cfg.seed)
             save_hf(model.state_dict(), model.config, tokenizer, base, torch.float32)
-        tokenizer, model = load_tokenizer(base), load_causal_lm(base, attn_implementation=cfg.attention)
+        download = cfg.download and not cfg.is_preset
+        tokenizer = load_tokenizer(base, download=download)
+        model = load_causal_lm(base, attn_implementation=cfg.attention, download=download)
         add_pad_token(tokenizer, model)
         if checkpoint is not None:
             model = load_lora(model, checkpoint / "adapter")
@@ -65,15 +76,19 @@ def prepare(cfg: TrainConfig, rt: Distributed, checkpoint: Path | None, records:
     elif cfg.is_preset:
         # one tokenizer for all processes: rank 0 trains it and saves it where the final model will be
         if rt.is_main:
-            train_tokenizer(alpaca_texts(records), cfg.vocab_size).save_pretrained(out)
+            train_tokenizer(training_texts(cfg, records), cfg.vocab_size).save_pretrained(out)
         barrier(rt)
         tokenizer = load_tokenizer(out)
         model = build_model(llama_config(cfg.model, len(tokenizer), max_position_embeddings=cfg.max_length),
                             seed=cfg.seed, attn_implementation=cfg.attention)
     else:
-        tokenizer, model = load_tokenizer(cfg.model), load_causal_lm(cfg.model, attn_implementation=cfg.attention)
+        tokenizer = load_tokenizer(cfg.model, download=cfg.download)
+        model = load_causal_lm(cfg.model, attn_implementation=cfg.attention, download=cfg.download)
         add_pad_token(tokenizer, model)
-    examples, report = sft.tokenize_records(records, tokenizer, cfg.max_length)
+    if cfg.objective == "documents":
+        examples, report = sft.tokenize_documents(training_texts(cfg, records), tokenizer, cfg.max_length)
+    else:
+        examples, report = sft.tokenize_records(records, tokenizer, cfg.max_length)
     return tokenizer, model, examples, report
 
 
