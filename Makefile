@@ -45,7 +45,8 @@ unit: setup
 
 # The instructor kit under nbgrader (CI runs it after `make test`): a fixture lesson, then every real lesson,
 # released with no solution in it and autograded as three students (source: full points, release: 0, a planted
-# wrong answer: less). Grading runs in quick mode, two lessons at a time: about MINUTES on 2 cores.
+# wrong answer: less). Grading runs in quick mode, two lessons at a time: 411 s on 2 cores under a
+# load of 4-5 from other jobs (2026-11-30).
 kit: instructor
 	$(PY) -m pytest tests -m kit -q
 
