@@ -68,3 +68,4 @@ def test_the_model_menu_switches_which_model_answers(tiny_model):  # noqa: F811
     assert panel.children[3].value == expected != respond(model, tokenizer, "Name three colors.", max_new_tokens=8)
     assert "model: other" in panel.static_html()
     assert len(playground(model, tokenizer, "", max_new_tokens=4).children[2].children) == 5  # no menu for one
+    assert "model:" not in playground(model, tokenizer, "", max_new_tokens=4).static_html()

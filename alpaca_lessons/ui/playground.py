@@ -75,6 +75,6 @@ def playground(model, tokenizer, instruction: str = "", text_input: str = "", *,
         run()
     row = ([which] if len(choices) > 1 else []) + [temperature, seed, watermark, moderation, button]
     return Panel([instruction_box, input_box, widgets.HBox(row), output],
-                 lambda: pre(f"model: {which.value}\ninstruction: {instruction_box.value}\ninput: "
-                             f"{input_box.value}") + output.value,
+                 lambda: pre(f"model: {which.value}\n" * (len(choices) > 1) + f"instruction: "
+                             f"{instruction_box.value}\ninput: {input_box.value}") + output.value,
                  "Inference playground")
