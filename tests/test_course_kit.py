@@ -116,6 +116,15 @@ def test_without_nbgrader_the_command_says_how_to_install_it(tmp_path, monkeypat
     assert err.count("\n") == 0 and err.endswith(kit.INSTALL_HINT)
 
 
+def test_parallel_lessons_share_the_cores_unless_told(monkeypatch):
+    monkeypatch.setattr(kit.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4}, raising=False)
+    assert [kit.threads_per_job(jobs) for jobs in (1, 2, 3, 5, 8)] == [5, 2, 1, 1, 1]
+    monkeypatch.delenv(kit.THREADS_ENV, raising=False)
+    assert kit._environment(quick=False, jobs=2)[kit.THREADS_ENV] == "2"
+    monkeypatch.setenv(kit.THREADS_ENV, "3")  # the instructor's own setting wins
+    assert kit._environment(quick=False, jobs=2)[kit.THREADS_ENV] == "3"
+
+
 def test_grading_before_a_release_is_one_line(tmp_path, capsys):
     (tmp_path / "subs").mkdir()
     assert main(["course", "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 2
@@ -169,40 +178,41 @@ def planted_for(lesson: Path) -> dict[str, str]:
     return {grade_id: wrong for grade_id, wrong in module.PLANTED.items() if grade_id in ids}
 
 
-@pytest.mark.kit
-def test_every_lesson_releases_without_its_solutions_and_has_a_planted_wrong_answer(tmp_path):
-    """CI's check on every real lesson: the release holds no solution line, hidden test, marker, output or
-    SOLUTIONS file (``kit.release`` scans it and raises otherwise), every solution cell became the stub, and
-    every lesson notebook has a PLANTED wrong answer for the full grading check below."""
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    """The real lessons released once for both checks below: nbgrader's course folder."""
     pytest.importorskip("nbgrader")
+    out = tmp_path_factory.mktemp("kit") / "course"
+    kit.release(ROOT / "notebooks", out)
+    return out
+
+
+@pytest.mark.kit
+def test_every_lesson_releases_without_its_solutions_and_has_a_planted_wrong_answer(course):
+    """Every real lesson: the release holds no solution line, hidden test, marker, output or SOLUTIONS file
+    (``kit.release`` scans it and raises otherwise), every solution cell became the stub, and every lesson
+    notebook has a PLANTED wrong answer for the grading check below."""
     lessons = kit.lessons_with_exercises(ROOT / "notebooks")
     assert len(lessons) >= 9  # 01-05, 06a, 06b, 07, 08
-    out = tmp_path / "course"
-    kit.release(ROOT / "notebooks", out)
     for lesson in lessons:
-        released = out / "release" / kit.lesson_id(lesson) / lesson.name
+        released = course / "release" / kit.lesson_id(lesson) / lesson.name
         solutions = [c for c in json.loads(released.read_text())["cells"]
                      if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
         assert solutions and all("raise NotImplementedError" in "".join(c["source"]) for c in solutions), lesson
         assert planted_for(lesson), f"{lesson.name}: its lesson module's PLANTED has no wrong answer for it"
 
 
-@pytest.mark.kit_full
-def test_every_lesson_with_exercises(tmp_path):
-    """The full check on the real lessons (``make kit-full``, about 8 minutes on 2 cores, so not in CI): one
-    release, then one autograde run per lesson (lessons two at a time, quick mode) grading three students: the
-    source, the release, the lesson module's PLANTED wrong answer."""
-    pytest.importorskip("nbgrader")
+@pytest.mark.kit
+def test_every_lesson_with_exercises(course, tmp_path):
+    """The full check on every real lesson, in CI: one autograde run per lesson (lessons two at a time, one torch
+    thread each, quick mode) grading three students: the source, the release, the lesson module's PLANTED wrong
+    answer."""
     lessons = kit.lessons_with_exercises(ROOT / "notebooks")
-    if not lessons:
-        pytest.skip("no lesson has exercises yet")
-    out = tmp_path / "course"
-    kit.release(ROOT / "notebooks", out)
     for lesson in lessons:
         name, planted = kit.lesson_id(lesson), planted_for(lesson)
         assert planted, f"{lesson.name}: its lesson module's PLANTED has no wrong answer for this notebook"
-        _students(lesson, out / "release" / name / lesson.name, planted, tmp_path / "subs", name)
-    grades = {(g.student, g.lesson): g for g in kit.grade(tmp_path / "subs", out, jobs=2, quick=True)}
+        _students(lesson, course / "release" / name / lesson.name, planted, tmp_path / "subs", name)
+    grades = {(g.student, g.lesson): g for g in kit.grade(tmp_path / "subs", course, jobs=2, quick=True)}
     for lesson in map(kit.lesson_id, lessons):
         full = grades["source", lesson].max_score
         assert full > 0 and grades["source", lesson].score == full, lesson

@@ -36,6 +36,9 @@ from alpaca_lessons.course.quick import QUICK_ENV
 COURSE_ID = "alpaca-lessons"
 STUB = "raise NotImplementedError('write your solution here')"
 INSTALL_HINT = "install the instructor extra: pip install -e '.[instructor]'"
+# Each parallel lesson's kernel gets its share of the cores (unless set): on 2 cores, two kernels of 2 torch
+# threads each spin-wait on each other; lesson 07 under load took 123 s so and 35 s with one thread each.
+THREADS_ENV = "OMP_NUM_THREADS"
 CELL_TIMEOUT_S = 900  # nbgrader's default is 30 s a cell; a lesson's training demonstration takes minutes
 LESSON_FILE = re.compile(r"^(\d\d[a-z]?)_[^/]*\.ipynb$")  # 06a_..., a lesson in parts
 MARKERS = {"solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
@@ -159,21 +162,29 @@ def plant(source: Path, target: Path, answers: dict[str, str]) -> None:
     target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _environment(quick: bool) -> dict[str, str]:
+def threads_per_job(jobs: int) -> int:
+    """The torch threads each of ``jobs`` parallel lessons gets: this process's cores shared out, at least one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, jobs))
+
+
+def _environment(quick: bool, jobs: int = 1) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env[PROJECT_ENV] = str(project_root())
+    env.setdefault(THREADS_ENV, str(threads_per_job(jobs)))
     env.pop(QUICK_ENV, None)
     if quick:
         env[QUICK_ENV] = "1"
     return env
 
 
-def nbgrader(out: Path, *args: str, quick: bool = False) -> None:
-    """Run ``nbgrader ARGS`` in the course folder ``out``; a failure raises ``KitError`` with its last line."""
+def nbgrader(out: Path, *args: str, quick: bool = False, jobs: int = 1) -> None:
+    """Run ``nbgrader ARGS`` in the course folder ``out``, one of ``jobs`` running at once (its kernels get their
+    share of the cores); a failure raises ``KitError`` with its last line."""
     if importlib.util.find_spec("nbgrader") is None:
         raise KitError(f"nbgrader is not installed: {INSTALL_HINT}")
-    env = _environment(quick)
+    env = _environment(quick, jobs)
     env[FIGURES_ENV] = str((out / "figures").resolve())
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=out, env=env, capture_output=True,
                           text=True, check=False)
@@ -190,7 +201,7 @@ def _per_lesson(out: Path, command: str, lessons: list[str], jobs: int, quick: b
         nbgrader(out, command, lessons[0], "--force", quick=quick)
         lessons = lessons[1:]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(lambda lesson: nbgrader(out, command, lesson, "--force", quick=quick), lessons))
+        list(pool.map(lambda lesson: nbgrader(out, command, lesson, "--force", quick=quick, jobs=jobs), lessons))
 
 
 def release(notebooks: Path, out: Path, *, jobs: int = 2) -> list[Path]:
