@@ -9,7 +9,7 @@ import pytest
 
 from alpaca_lessons.common.paths import project_root
 from alpaca_lessons.data import Record
-from alpaca_lessons.evaluation.if_table import build_table, comparisons, show_table, text_table
+from alpaca_lessons.evaluation.if_table import build_table, comparisons, contrasts, show_table, text_table
 
 RECORDS = [Record("Name 3 types of clouds.", "", "Cirrus, stratus and cumulus."),
            Record("Classify the headline as either positive or negative.", "Jobs are up", "positive"),
@@ -66,3 +66,20 @@ def test_text_table_and_figure_from_a_committed_file(tmp_path):
     saved_path = saved if saved.is_absolute() else project_root() / saved
     assert saved_path.is_file()
     saved_path.unlink()
+
+
+def test_contrasts_say_where_intervals_lie():
+    def rate(share: float, low: float, high: float) -> dict:
+        return {"share": share, "low": low, "high": high}
+
+    table = {"checks": {"ends": "", "slot": "", "list_n": ""},
+             "models": {"tuned": {"checks": {"ends": rate(0.9, 0.8, 0.95), "slot": rate(0.5, 0.4, 0.6),
+                                             "list_n": rate(0.2, 0.1, 0.3)},
+                                  "rouge_l": {"mean": 0.2, "low": 0.19, "high": 0.21}},
+                        "base": {"checks": {"ends": rate(0.1, 0.05, 0.2), "slot": rate(0.55, 0.45, 0.65)},
+                                 "rouge_l": {"mean": 0.1, "low": 0.09, "high": 0.11}}}}
+    found = contrasts(table, "tuned", "base")
+    assert [(c.measure, c.relation) for c in found] == [("ends", "above"), ("slot", "overlap"), ("rouge_l", "above")]
+    assert [c.relation for c in contrasts(table, "base", "tuned")] == ["below", "overlap", "below"]
+    assert str(found[0]) == "ends     tuned 90.0% [80.0%, 95.0%] vs base 10.0% [5.0%, 20.0%]: above, intervals apart"
+    assert str(found[2]).endswith("0.200 [0.190, 0.210] vs base 0.100 [0.090, 0.110]: above, intervals apart")

@@ -70,12 +70,21 @@ class BlindItem:
                 f"=== ANSWER B ===\n{self.answer_b}")
 
 
-def blind_items(pairs: Sequence[Pair], seed: int) -> list[BlindItem]:
+def blind_items(pairs: Sequence[Pair], seed: int, *, balanced: bool = False) -> list[BlindItem]:
     """The pairs in a seeded random order, each with a seeded left/right draw.
 
     Each pair's side depends only on ``seed`` and its id, so it stays the same when the list of pairs
-    grows or is reordered; the order of presentation is one shuffle of the list."""
-    items = [BlindItem(p, random.Random(f"{seed}:side:{p.id}").random() < 0.5) for p in pairs]
+    grows or is reordered; the order of presentation is one shuffle of the list. With ``balanced`` the
+    sides are instead a seeded shuffle of exactly half the pairs swapped (one more unswapped when the count
+    is odd): on 20 pairs a coin per pair leaves one system on the left 14 times or more in about 1 draw in
+    9, which a judge's position bias would turn into a system preference. Each side then depends on the
+    whole list of pairs, which must stay fixed."""
+    if balanced:
+        sides = [i < len(pairs) // 2 for i in range(len(pairs))]
+        random.Random(f"{seed}:sides").shuffle(sides)
+    else:
+        sides = [random.Random(f"{seed}:side:{p.id}").random() < 0.5 for p in pairs]
+    items = [BlindItem(p, swapped) for p, swapped in zip(pairs, sides, strict=True)]
     random.Random(f"{seed}:order").shuffle(items)
     return items
 
@@ -93,14 +102,16 @@ class BlindSession:
     resumes with the first item not yet judged; judging a pair again replaces the earlier verdict (the old
     line stays in the file, the last one counts). System names stay hidden until every item is judged.
     The session holds the store's :class:`WriterLock` until :meth:`close` (or until it is dropped): another
-    process opening the store gets a ``LockedError`` naming this one.
+    process opening the store gets a ``LockedError`` naming this one. ``balanced`` swaps exactly half the
+    pairs (see :func:`blind_items`).
     """
 
     def __init__(self, pairs: Sequence[Pair], store: AppendOnlyStore | str | Path, annotator: str, *,
-                 seed: int = 0, rubric: str = RUBRIC_VERSION, clock: Callable[[], str] = utc_now) -> None:
+                 seed: int = 0, balanced: bool = False, rubric: str = RUBRIC_VERSION,
+                 clock: Callable[[], str] = utc_now) -> None:
         if not annotator.strip():
             raise ValueError("say who judges: the annotator may not be empty")
-        self.items = blind_items(pairs, seed)
+        self.items = blind_items(pairs, seed, balanced=balanced)
         self.log = pair_log(store, clock)
         self.annotator, self.seed, self.rubric = annotator, seed, rubric
         self._by_id = {item.pair.id: item for item in self.items}

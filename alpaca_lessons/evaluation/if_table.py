@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from statistics import fmean, stdev
@@ -140,6 +141,43 @@ def text_table(table: dict[str, Any]) -> str:
         lines.append(f"  {c['first']} vs {c['second']}: {c['wins']} wins, {c['ties']} ties, {c['losses']} losses: "
                      f"{c['win_rate']:.1%} [{c['low']:.1%}, {c['high']:.1%}], sign test p = {c['p_value']:.3g}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One measure (a check's pass rate, or ROUGE-L) of two systems, each ``{"share" or "mean", "low", "high"}``
+    with its 95% interval, and how the intervals lie: the first ``"above"`` or ``"below"`` the second with room
+    between them, or ``"overlap"`` (the table cannot tell them apart on this measure)."""
+
+    measure: str
+    first: str
+    second: str
+    first_value: dict[str, float]
+    second_value: dict[str, float]
+
+    @property
+    def relation(self) -> str:
+        """"above", "below" or "overlap"."""
+        if self.first_value["low"] > self.second_value["high"]:
+            return "above"
+        return "below" if self.first_value["high"] < self.second_value["low"] else "overlap"
+
+    def __str__(self) -> str:
+        def show(v: dict[str, float]) -> str:
+            return (f"{v['share']:.1%} [{v['low']:.1%}, {v['high']:.1%}]" if "share" in v
+                    else f"{v['mean']:.3f} [{v['low']:.3f}, {v['high']:.3f}]")
+
+        how = {"above": "above, intervals apart", "below": "below, intervals apart", "overlap": "intervals overlap"}
+        return (f"{self.measure:<8} {self.first} {show(self.first_value)} vs {self.second} "
+                f"{show(self.second_value)}: {how[self.relation]}")
+
+
+def contrasts(table: dict[str, Any], first: str, second: str) -> list[Contrast]:
+    """Each check both models were graded on, then ROUGE-L, as a :class:`Contrast` of ``first`` with ``second``."""
+    one, two = table["models"][first], table["models"][second]
+    found = [Contrast(name, first, second, one["checks"][name], two["checks"][name])
+             for name in table["checks"] if name in one["checks"] and name in two["checks"]]
+    return [*found, Contrast("rouge_l", first, second, one["rouge_l"], two["rouge_l"])]
 
 
 def load_table(path: str | Path) -> dict[str, Any]:
