@@ -1,0 +1,279 @@
+"""JupyterLab in headless Chromium, driven as a student drives it: a server on a scratch copy of the
+project, and a notebook page that runs all cells through the menus and reads what the page shows.
+
+The server runs the course on a copy (``make_project``): the lessons with their outputs cleared, so what the
+page shows was made by this run; an empty ``work/`` and a copy of ``figures/``, so the lessons' files never
+land in a developer's checkout; the package, ``data/`` and the rest linked read-only. It is started with
+``expose_app_in_browser``, so the page can be asked for the kernel's status and each cell's outputs
+(``window.jupyterapp``, what JupyterLab's own UI tests use); every action a student takes (Run All, Restart
+Kernel and Run All, clicks, typing) goes through the page itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+
+REPO = Path(__file__).resolve().parents[2]
+LESSONS = sorted(p.name for p in (REPO / "notebooks").glob("[0-9]*.ipynb"))  # a lesson added later is covered
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")  # Debian's packages
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_VIEW = ".jp-OutputArea-output > .jupyter-widgets"  # a live view: the HTML fallback has no such node
+WIDGET_FAILURES = ("Error displaying widget", "model not found")  # what ipywidgets shows when a view cannot render
+# JupyterLab's settings for the run: no toast over the page, no autosave, every cell in the DOM (windowing
+# would leave cells out of view unattached, and their widgets unrendered), each cell's run time recorded.
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none", "recordTiming": True},
+}
+LINKED = ("alpaca_lessons", "data", "benchmarks", "pyproject.toml")  # what the lessons read from the project
+
+
+def make_project(repo: Path, into: Path) -> Path:
+    """A scratch project at ``into``: lessons copied with outputs cleared, ``figures/`` copied, ``work/``
+    empty, the rest of what the lessons read linked to ``repo``."""
+    into.mkdir(parents=True)
+    for name in LINKED:
+        (into / name).symlink_to(repo / name)
+    shutil.copytree(repo / "figures", into / "figures")
+    (into / "work").mkdir()
+    shutil.copytree(repo / "notebooks", into / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for lesson in (into / "notebooks").glob("*.ipynb"):
+        notebook = json.loads(lesson.read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+        lesson.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return into
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LabServer:
+    """``jupyter lab`` from this environment, serving ``project/notebooks`` on loopback with a token."""
+
+    project: Path
+    port: int
+    token: str
+    process: subprocess.Popen
+    log: Path
+
+    @classmethod
+    def start(cls, project: Path, scratch: Path, repo: Path, timeout: float = 90) -> LabServer:
+        """Start the server (kernels see ``$ALPACA_LESSONS_PROJECT=project``, quick mode, this checkout's
+        package first on the path) and wait until it answers."""
+        settings = scratch / "settings"
+        for name, values in SETTINGS.items():
+            (settings / name).parent.mkdir(parents=True, exist_ok=True)
+            (settings / name).write_text(json.dumps(values))
+        env = {**os.environ, "ALPACA_LESSONS_PROJECT": str(project), "ALPACA_LESSONS_QUICK": "1",
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
+               "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
+        env.pop("ALPACA_LESSONS_FIGURES", None)
+        port, token = free_port(), secrets.token_hex(16)
+        command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                   f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+                   f"--ServerApp.root_dir={project / 'notebooks'}", f"--LabApp.user_settings_dir={settings}",
+                   f"--LabApp.workspaces_dir={scratch / 'workspaces'}", "--LabApp.expose_app_in_browser=True"]
+        if os.geteuid() == 0:
+            command.append("--allow-root")
+        log = scratch / "jupyterlab.log"
+        with log.open("w") as sink:
+            process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        server = cls(project, port, token, process, log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                server.api("status")
+                return server
+            except OSError:
+                time.sleep(0.3)
+        server.stop()
+        raise TimeoutError(f"jupyter lab did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
+
+    def api(self, path: str, method: str = "GET") -> Any:
+        """Call the server's REST API; the JSON answer (None when empty)."""
+        request = urllib.request.Request(self.url(f"api/{path}"), method=method)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            body = answer.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        """End every session and its kernel (a lesson's kernel is not needed once its page is checked)."""
+        for session in self.api("sessions"):
+            self.api(f"sessions/{session['id']}", method="DELETE")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def chromium(width: int = 1400, height: int = 1000) -> webdriver.Chrome:
+    """Debian's headless Chromium through its matching chromedriver (no driver download)."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        raise RuntimeError(f"missing {', '.join(missing)}: apt-get install -y chromium chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    options.unhandled_prompt_behavior = "accept"  # "leave this page?" at the end
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.25) -> Any:
+    """Poll ``condition`` until it returns something true; fail naming ``what`` (and the last value) if not."""
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except WebDriverException as exc:  # the page changed under us (a re-render): try again
+            value = exc
+        if value and not isinstance(value, Exception):
+            return value
+        time.sleep(every)
+    raise AssertionError(f"{what}: not seen within {timeout:.0f} s (last seen: {value!r})")
+
+
+_PANEL = """const path = arguments[0];
+const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.context && w.context.path === path);"""
+_STATE = _PANEL + """
+const cells = panel.content.widgets.filter(c => c.model.type === 'code');
+const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+return {status: kernel ? kernel.status : 'none',
+        counts: cells.map(c => c.model.executionCount),
+        seconds: cells.map(c => c.model.getMetadata('execution')).filter(e => e && e['shell.execute_reply'])
+            .reduce((s, e) => s + (Date.parse(e['shell.execute_reply']) - Date.parse(e['iopub.execute_input'])), 0)
+            / 1000,
+        running: cells.filter(c => (c.node.querySelector('.jp-InputPrompt') || {}).textContent === '[*]:').length,
+        errors: panel.content.widgets.flatMap((c, i) => c.model.type !== 'code' ? [] :
+            c.model.outputs.toJSON().filter(o => o.output_type === 'error')
+             .map(o => `cell ${i}: ${o.ename}: ${o.evalue}`)),
+        widgets: cells.map(c => c.model.outputs.toJSON().filter(o => o.data && o.data[arguments[1]]).length),
+        rendered: cells.map(c => c.node.querySelectorAll(arguments[2]).length)};"""
+
+
+def open_lab(driver: webdriver.Chrome, server: LabServer) -> None:
+    """Load JupyterLab once (a fresh workspace, no earlier tabs); lessons are then opened inside it."""
+    driver.get(server.url("lab/workspaces/browser-suite"))
+    wait_for(lambda: driver.execute_script("return !!(window.jupyterapp && window.jupyterapp.shell"
+                                           " && document.querySelector('.lm-MenuBar-item'));"),
+             90, "JupyterLab loaded")
+    driver.set_script_timeout(120)
+
+
+class NotebookPage:
+    """One lesson open in JupyterLab: run it through the menus, read its state, find its widgets."""
+
+    def __init__(self, driver: webdriver.Chrome, server: LabServer, path: str) -> None:
+        self.driver, self.server, self.path = driver, server, path
+        driver.execute_script("window.jupyterapp.commands.execute('docmanager:open', {path: arguments[0]});", path)
+        wait_for(lambda: self.driver.execute_script(_PANEL + "return !!(panel && panel.content.widgets.length);",
+                                                    path), 60, f"{path} open in JupyterLab")
+        self.driver.execute_async_script(_PANEL + "panel.sessionContext.ready.then(() => arguments[1](true));",
+                                         path)
+
+    def close(self) -> None:
+        """Close the lesson's tab without the unsaved-changes dialog (the copy it ran in is thrown away)."""
+        self.driver.execute_script(_PANEL + "if (panel) { panel.context.model.dirty = false; panel.close(); }",
+                                   self.path)
+
+    def state(self) -> dict[str, Any]:
+        """The kernel's status, the seconds its cells ran, and per code cell its execution count, outputs that
+        are errors, widget outputs in the notebook and widget views rendered on the page."""
+        return self.driver.execute_script(_STATE, self.path, WIDGET_MIME, WIDGET_VIEW)
+
+    def menu(self, menu: str, command: str) -> None:
+        """Open a menu of the menu bar and click the item that runs ``command`` (JupyterLab's command id)."""
+        self.driver.find_element(By.XPATH, f"//li[contains(@class,'lm-MenuBar-item')][normalize-space()='{menu}']"
+                                 ).click()
+        self.driver.find_element(By.CSS_SELECTOR, f"li.lm-Menu-item[data-command='{command}']").click()
+
+    def run_all(self, timeout: float = 600) -> dict[str, Any]:
+        """Run > Run All Cells, then wait until every code cell ran (or an error stopped the run) and the
+        kernel is idle."""
+        self.menu("Run", "runmenu:run-all")
+        return self.wait_done(timeout)
+
+    def restart_and_run_all(self, timeout: float = 600) -> dict[str, Any]:
+        """Run > Restart Kernel and Run All Cells…, confirmed in JupyterLab's dialog, then wait as run_all."""
+        before = self.state()["counts"]
+        self.menu("Run", "runmenu:restart-and-run-all")
+        self.driver.find_element(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept").click()
+        wait_for(lambda: self.state()["counts"] != before, 60, "the restarted kernel starting the cells")
+        return self.wait_done(timeout)
+
+    def wait_done(self, timeout: float) -> dict[str, Any]:
+        def done() -> dict[str, Any] | None:
+            state = self.state()
+            finished = all(c is not None for c in state["counts"]) or state["errors"]
+            return state if finished and not state["running"] and state["status"] == "idle" else None
+        return wait_for(done, timeout, f"{self.path}: every cell run and the kernel idle", every=0.5)
+
+    def problems(self) -> list[str]:
+        """Error outputs, widgets the page did not render, and ipywidgets' failure messages on the page."""
+        state = self.state()
+        found = list(state["errors"])
+        found += [f"code cell {i}: {n} widget output(s), {r} rendered" for i, (n, r)
+                  in enumerate(zip(state["widgets"], state["rendered"], strict=True)) if n != r]
+        text = self.notebook().text
+        found += [f"the page shows {failure!r}" for failure in WIDGET_FAILURES if failure in text]
+        return found
+
+    def notebook(self) -> WebElement:
+        return self.driver.execute_script(_PANEL + "return panel.content.node;", self.path)
+
+    def cell(self, source: str) -> WebElement:
+        """The first cell whose source contains ``source``."""
+        node = self.driver.execute_script(
+            _PANEL + "const c = panel.content.widgets.find(c => c.model.sharedModel.getSource().includes("
+            "arguments[1])); return c ? c.node : null;", self.path, source)
+        assert node is not None, f"{self.path}: no cell contains {source!r}"
+        return node
+
+    def screenshot(self, folder: Path, name: str) -> list[Path]:
+        """The page as it stands, and each rendered widget view on its own, as PNGs under ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        shots = [folder / f"{name}.png"]
+        self.driver.save_screenshot(str(shots[0]))
+        views = self.notebook().find_elements(By.CSS_SELECTOR, WIDGET_VIEW)
+        for k, view in enumerate(views, start=1):
+            self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", view)
+            if view.size["height"] > 0:
+                shots.append(folder / f"{name}-widget{k}.png")
+                view.screenshot(str(shots[-1]))
+        return shots
