@@ -29,6 +29,7 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
 REPO = Path(__file__).resolve().parents[2]
@@ -277,3 +278,60 @@ class NotebookPage:
                 shots.append(folder / f"{name}-widget{k}.png")
                 view.screenshot(str(shots[-1]))
         return shots
+
+
+class Widget:
+    """The live widget view in one cell's output, driven by its controls' labels (what a student reads)."""
+
+    def __init__(self, page: NotebookPage, source: str) -> None:
+        self.page, self.source = page, source
+
+    @property
+    def node(self) -> WebElement:
+        """The cell's rendered view (looked up afresh: JupyterLab re-renders outputs when a cell runs again)."""
+        return self.page.cell(self.source).find_element(By.CSS_SELECTOR, WIDGET_VIEW)
+
+    def shows(self) -> str:
+        """The text of the view's HTML panes (the card, the request, the message), as a student reads it."""
+        return "\n".join(pane.text for pane in self.node.find_elements(By.CSS_SELECTOR, ".widget-html-content"))
+
+    def wait_shows(self, text: str, timeout: float = 30) -> str:
+        """Wait until the view's HTML panes contain ``text``; what they show then."""
+        return wait_for(lambda: shown if text in (shown := self.shows()) else None, timeout,
+                        f"{text!r} in the widget of the cell with {self.source!r}")
+
+    def _labelled(self, css: str, label: str) -> WebElement:
+        return self.node.find_element(By.XPATH, f".//div[contains(@class,'{css}')][.//label[normalize-space()="
+                                                f"'{label}']]")
+
+    def type(self, label: str, text: str, enter: bool = False) -> None:
+        """Replace the text in the box labelled ``label`` (a Text or Textarea) and optionally press Enter."""
+        box = self._labelled("widget-inline-hbox", label).find_element(By.CSS_SELECTOR, "input, textarea")
+        box.clear()
+        box.send_keys(text + ("\n" if enter else ""))
+
+    def tick(self, label: str) -> None:
+        """Click the checkbox whose description is ``label``."""
+        self.node.find_element(By.XPATH, f".//label[contains(@class,'widget-label-basic')][normalize-space()="
+                                         f"'{label}']//input").click()
+
+    def slide(self, label: str, value: int) -> None:
+        """Set the slider labelled ``label`` by typing into its readout, as a student can."""
+        readout = self._labelled("widget-slider", label).find_element(By.CSS_SELECTOR, ".widget-readout")
+        readout.click()
+        readout.send_keys(Keys.CONTROL, "a")
+        readout.send_keys(str(value), Keys.ENTER)
+
+    def click(self, button: str) -> None:
+        """Click the button that reads ``button``."""
+        self.node.find_element(By.XPATH, f".//button[normalize-space()='{button}']").click()
+
+    def toggle(self, row: int, option: str) -> None:
+        """Click ``option`` in the ``row``-th set of toggle buttons (0-based)."""
+        group = self.node.find_elements(By.CSS_SELECTOR, ".widget-toggle-buttons")[row]
+        group.find_element(By.XPATH, f".//button[normalize-space()='{option}']").click()
+
+
+def cell_text(page: NotebookPage, source: str) -> str:
+    """The text output of the first cell whose source contains ``source``."""
+    return page.cell(source).find_element(By.CSS_SELECTOR, ".jp-Cell-outputArea").text
