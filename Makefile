@@ -11,8 +11,12 @@ export ALPACA_LESSONS_DATA
 # The instructor kit's nbgrader course folder (make assignments, make grade SUBMISSIONS=folder).
 COURSE_OUT ?= build/course
 NBVAL     := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env
+# Tests run in JOBS pytest-xdist workers, a file (so a notebook's cells) to one worker, each with its share of the
+# cores (conftest.py). 2 on CI's 2 cores; JOBS=1 runs them in one process.
+JOBS      ?= 2
+XDIST     := $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadfile)
 
-.PHONY: setup course test unit notebooks lint clean course-models instructor kit kit-full assignments grade
+.PHONY: setup course test unit notebooks lint clean course-models instructor kit assignments grade
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -34,19 +38,16 @@ course: setup
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
-	$(PY) -m pytest tests notebooks $(NBVAL) -m "not kit and not kit_full" -q
+	$(PY) -m pytest $(XDIST) tests notebooks $(NBVAL) -m "not kit" -q
 
 unit: setup
-	$(PY) -m pytest tests -m "not kit and not kit_full" -q
+	$(PY) -m pytest $(XDIST) tests -m "not kit" -q
 
-# The instructor kit under nbgrader (CI runs it after `make test`): a fixture lesson released and autograded as
-# three students (source: full points, release: 0, a planted wrong answer: less), and every real lesson released
-# with no solution in it. kit-full also autogrades every real lesson as those three students (about 8 minutes).
+# The instructor kit under nbgrader (CI runs it after `make test`): a fixture lesson, then every real lesson,
+# released with no solution in it and autograded as three students (source: full points, release: 0, a planted
+# wrong answer: less). Grading runs in quick mode, two lessons at a time: about MINUTES on 2 cores.
 kit: instructor
 	$(PY) -m pytest tests -m kit -q
-
-kit-full: instructor
-	$(PY) -m pytest tests -m "kit or kit_full" -q
 
 # The student release of every lesson with exercises, checked clean: $(COURSE_OUT)/release/lessonNN/.
 assignments: instructor
