@@ -34,7 +34,6 @@ from selenium.webdriver.remote.webelement import WebElement
 
 REPO = Path(__file__).resolve().parents[2]
 LESSONS = sorted(p.name for p in (REPO / "notebooks").glob("[0-9]*.ipynb"))  # a lesson added later is covered
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")  # Debian's packages
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_VIEW = ".jp-OutputArea-output > .jupyter-widgets"  # a live view: the HTML fallback has no such node
 WIDGET_FAILURES = ("Error displaying widget", "model not found")  # what ipywidgets shows when a view cannot render
@@ -144,16 +143,16 @@ class LabServer:
 
 
 def chromium(width: int = 1400, height: int = 1000) -> webdriver.Chrome:
-    """Debian's headless Chromium through its matching chromedriver (no driver download)."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        raise RuntimeError(f"missing {', '.join(missing)}: apt-get install -y chromium chromium-driver")
+    """The system's headless Chromium through its matching chromedriver (Debian's packages; no driver download)."""
+    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (browser and driver):
+        raise RuntimeError("no chromium or chromedriver on PATH: apt-get install -y chromium chromium-driver")
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = browser
     options.unhandled_prompt_behavior = "accept"  # "leave this page?" at the end
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}"):
         options.add_argument(flag)
-    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    return webdriver.Chrome(service=Service(driver), options=options)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.25) -> Any:
