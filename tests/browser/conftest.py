@@ -78,7 +78,7 @@ class Lessons:
     """Opens a lesson and runs all its cells once; it stays open until another lesson is asked for. Records
     each lesson's seconds (wall clock from opening to idle, and the kernel's share) for the summary."""
 
-    timings: dict[str, tuple[float, float]] = {}
+    timings: dict[str, tuple[float, list[float]]] = {}
 
     def __init__(self, lab, browser) -> None:
         from lab_driver import open_lab
@@ -103,9 +103,11 @@ class Lessons:
 def pytest_terminal_summary(terminalreporter) -> None:
     """How long each lesson took in the browser, and how much of it was the kernel running cells."""
     if Lessons.timings:
-        terminalreporter.write_sep("-", "lessons in JupyterLab: wall clock (kernel running cells)")
-        for name, (wall, kernel) in Lessons.timings.items():
-            terminalreporter.write_line(f"{wall:6.1f} s ({kernel:5.1f} s)  {name}")
+        terminalreporter.write_sep("-", "lessons in JupyterLab: wall clock (kernel running cells; slowest cell)")
+        for name, (wall, cells) in Lessons.timings.items():
+            slowest = max(range(len(cells)), key=cells.__getitem__)
+            terminalreporter.write_line(f"{wall:6.1f} s ({sum(cells):5.1f} s; cell {slowest} {cells[slowest]:.1f} s)  "
+                                        f"{name}")
 
 
 @pytest.fixture(scope="session")

@@ -176,9 +176,9 @@ const cells = panel.content.widgets.filter(c => c.model.type === 'code');
 const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
 return {status: kernel ? kernel.status : 'none',
         counts: cells.map(c => c.model.executionCount),
-        seconds: cells.map(c => c.model.getMetadata('execution')).filter(e => e && e['shell.execute_reply'])
-            .reduce((s, e) => s + (Date.parse(e['shell.execute_reply']) - Date.parse(e['iopub.execute_input'])), 0)
-            / 1000,
+        seconds: panel.content.widgets.map(c => c.model.type === 'code' && c.model.getMetadata('execution'))
+            .map(e => e && e['shell.execute_reply'] ?
+                 (Date.parse(e['shell.execute_reply']) - Date.parse(e['iopub.execute_input'])) / 1000 : 0),
         running: cells.filter(c => (c.node.querySelector('.jp-InputPrompt') || {}).textContent === '[*]:').length,
         errors: panel.content.widgets.flatMap((c, i) => c.model.type !== 'code' ? [] :
             c.model.outputs.toJSON().filter(o => o.output_type === 'error')
@@ -213,8 +213,8 @@ class NotebookPage:
                                    self.path)
 
     def state(self) -> dict[str, Any]:
-        """The kernel's status, the seconds its cells ran, and per code cell its execution count, outputs that
-        are errors, widget outputs in the notebook and widget views rendered on the page."""
+        """The kernel's status, the seconds each cell ran (by cell number), and per code cell its execution count,
+        outputs that are errors, widget outputs in the notebook and widget views rendered on the page."""
         return self.driver.execute_script(_STATE, self.path, WIDGET_MIME, WIDGET_VIEW)
 
     def menu(self, menu: str, command: str) -> None:
@@ -296,8 +296,20 @@ class Widget:
 
     def wait_shows(self, text: str, timeout: float = 30) -> str:
         """Wait until the view's HTML panes contain ``text``; what they show then."""
-        return wait_for(lambda: shown if text in (shown := self.shows()) else None, timeout,
-                        f"{text!r} in the widget of the cell with {self.source!r}")
+        return self.wait_until(lambda shown: text in shown, timeout, f"{text!r} in the widget")
+
+    def wait_until(self, condition: Callable[[str], bool], timeout: float, what: str) -> str:
+        """Wait until what the view shows meets ``condition``; fail with what it showed last."""
+        last = [""]
+
+        def check() -> str | None:
+            last[0] = self.shows()
+            return last[0] if condition(last[0]) else None
+        try:
+            return wait_for(check, timeout, what)
+        except AssertionError:
+            raise AssertionError(f"{what} of the cell with {self.source!r}: not seen within {timeout:.0f} s; it "
+                                 f"shows {last[0][:300]!r}") from None
 
     def _labelled(self, css: str, label: str) -> WebElement:
         return self.node.find_element(By.XPATH, f".//div[contains(@class,'{css}')][.//label[normalize-space()="

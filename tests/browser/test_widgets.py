@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from lab_driver import Widget, cell_text, wait_for
+from lab_driver import Widget, cell_text
 
 from alpaca_lessons.data.registry import locate
 from alpaca_lessons.generation.prompts import token_budget
@@ -104,8 +104,7 @@ def test_playground_generates_and_the_watermark_changes_the_verdict(lesson):
 
 
 def wait_changed(widget: Widget, before: str) -> str:
-    return wait_for(lambda: now if (now := widget.shows()) != before and "detector:" in now else None, 60,
-                    "a new answer in the playground")
+    return widget.wait_until(lambda now: now != before and "detector:" in now, 60, "a new answer")
 
 
 @pytest.mark.lesson("08_pairwise_evaluation.ipynb")
