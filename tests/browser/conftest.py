@@ -1,5 +1,5 @@
-"""The browser suite's fixtures: one JupyterLab server and one headless Chromium for the whole run, and each
-lesson opened and run once, shared by its page check and its widget scenario.
+"""The browser suite's fixtures: one JupyterLab server for the whole run, and each lesson opened and run
+once, shared by its page check and its widget scenario, two lessons running at once (``Lessons``).
 
 Everything here is marked ``browser`` (``make browser``; ``make test`` leaves it out). It needs the
 ``browser`` extra (Selenium) and Debian's ``chromium`` and ``chromium-driver``; without Selenium the suite is
@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import queue
 import shutil
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+LANES = int(os.environ.get("ALPACA_LESSONS_BROWSER_LANES") or 2)  # lessons running at once (one Chromium each)
 SHOTS = Path(os.environ.get("ALPACA_LESSONS_BROWSER_SHOTS") or REPO / "build" / "browser")  # a CI artifact
 
 if importlib.util.find_spec("selenium") is None:
@@ -32,9 +36,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.browser)
 
     def order(item: pytest.Item) -> tuple[str, int]:  # lessons sort by name (NN_...); a scenario after its lesson
-        marker = item.get_closest_marker("lesson")
-        params = item.callspec.params if hasattr(item, "callspec") else {}
-        return (marker.args[0] if marker else params.get("name", "~"), 1 if marker else 0)
+        return (lesson_of(item) or "~", 1 if item.get_closest_marker("lesson") else 0)
 
     positions = [items.index(item) for item in ours]
     for position, item in zip(positions, sorted(ours, key=order), strict=True):
@@ -51,19 +53,9 @@ def lab(tmp_path_factory):
     from lab_driver import LabServer, make_project
 
     scratch = tmp_path_factory.mktemp("jupyterlab")
-    server = LabServer.start(make_project(REPO, scratch / "project"), scratch, REPO)
+    server = LabServer.start(make_project(REPO, scratch / "project"), scratch, REPO, jobs=LANES)
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole suite."""
-    from lab_driver import chromium
-
-    driver = chromium()
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="session")
@@ -74,30 +66,79 @@ def shots() -> Path:
     return SHOTS
 
 
+def lesson_of(item: pytest.Item) -> str | None:
+    """The lesson a test is about: its ``name`` parameter, or its ``lesson`` marker."""
+    marker = item.get_closest_marker("lesson")
+    return marker.args[0] if marker else (item.callspec.params.get("name") if hasattr(item, "callspec") else None)
+
+
 class Lessons:
-    """Opens a lesson and runs all its cells once; it stays open until another lesson is asked for. Records
-    each lesson's seconds (wall clock from opening to idle, and the kernel's share) for the summary."""
+    """The selected lessons, opened and run in ``LANES`` headless Chromiums at once, in test order: a lane takes
+    the next lesson not yet started, runs all its cells, and keeps it open until the lesson's last test is done
+    (its page check, then its scenario), so while one lesson is checked the next one is already running.
+    Records each lesson's wall clock from opening to idle and its cells' seconds, for the summary."""
 
     timings: dict[str, tuple[float, list[float]]] = {}
 
-    def __init__(self, lab, browser) -> None:
-        from lab_driver import open_lab
+    def __init__(self, lab, names: list[str], remaining: dict[str, int]) -> None:
+        self.lab, self.remaining, self.todo = lab, remaining, queue.Queue()
+        for name in names:
+            self.todo.put(name)
+        self.ready = {name: threading.Event() for name in names}
+        self.done = {name: threading.Event() for name in names}
+        self.pages, self.failures, self.drivers = {}, {}, []
+        self.lanes = [threading.Thread(target=self._lane, daemon=True) for _ in range(min(LANES, len(names)))]
+        for lane in self.lanes:
+            lane.start()
 
-        self.lab, self.browser, self.current = lab, browser, None
-        open_lab(browser, lab)
+    def _lane(self) -> None:
+        from lab_driver import NotebookPage, chromium, open_lab
+
+        driver = None
+        while True:
+            try:
+                name = self.todo.get_nowait()
+            except queue.Empty:
+                return
+            start = time.monotonic()
+            try:
+                if driver is None:
+                    driver = chromium()
+                    self.drivers.append(driver)
+                    open_lab(driver, self.lab, f"lane{len(self.drivers)}")
+                page = NotebookPage(driver, self.lab, name)
+                page.first_run = page.run_all()
+                self.pages[name], self.timings[name] = page, (time.monotonic() - start, page.first_run["seconds"])
+            except Exception as exc:  # noqa: BLE001 (handed to the lesson's tests, which report it)
+                self.failures[name] = exc
+            self.ready[name].set()
+            self.done[name].wait()
+            try:
+                if name in self.pages:
+                    self.pages[name].close()
+                self.lab.shutdown_kernels(name)  # its kernel is not needed any more
+            except Exception:  # noqa: BLE001 (the suite is ending and the browser is gone)
+                return
 
     def __call__(self, name: str):
-        from lab_driver import NotebookPage
+        """The lesson's page, open and run."""
+        if not self.ready[name].wait(timeout=1800):
+            raise TimeoutError(f"{name}: not run within 30 minutes")
+        if name in self.failures:
+            raise self.failures[name]
+        return self.pages[name]
 
-        if self.current is None or self.current.path != name:
-            if self.current is not None:
-                self.current.close()
-            self.lab.shutdown_kernels()  # one kernel at a time: the previous lesson's is not needed any more
-            start = time.monotonic()
-            page = NotebookPage(self.browser, self.lab, name)
-            self.current, page.first_run = page, page.run_all()
-            self.timings[name] = (time.monotonic() - start, page.first_run["seconds"])
-        return self.current
+    def finished(self, name: str) -> None:
+        """One of the lesson's tests is done; after the last one its lane closes it and takes the next."""
+        self.remaining[name] -= 1
+        if self.remaining[name] == 0:
+            self.done[name].set()
+
+    def stop(self) -> None:
+        for event in self.done.values():
+            event.set()
+        for driver in self.drivers:
+            driver.quit()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -111,6 +152,15 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def lesson(lab, browser) -> Lessons:
-    """``lesson(name)``: the lesson's page, open and run (once per run of the suite)."""
-    return Lessons(lab, browser)
+def lesson(lab, request) -> Lessons:
+    """``lesson(name)``: the lesson's page, open and run (once per run of the suite, for all its tests)."""
+    names = [lesson_of(item) for item in request.session.items if lesson_of(item)]
+    lessons = Lessons(lab, list(dict.fromkeys(names)), Counter(names))
+    yield lessons
+    lessons.stop()
+
+
+@pytest.fixture(autouse=True)
+def _lesson_finished(request, lesson):
+    yield
+    lesson.finished(lesson_of(request.node))

@@ -32,6 +32,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
+from alpaca_lessons.course.kit import THREADS_ENV, threads_per_job
+
 REPO = Path(__file__).resolve().parents[2]
 LESSONS = sorted(p.name for p in (REPO / "notebooks").glob("[0-9]*.ipynb"))  # a lesson added later is covered
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -84,9 +86,10 @@ class LabServer:
     log: Path
 
     @classmethod
-    def start(cls, project: Path, scratch: Path, repo: Path, timeout: float = 90) -> LabServer:
-        """Start the server (kernels see ``$ALPACA_LESSONS_PROJECT=project``, quick mode, this checkout's
-        package first on the path) and wait until it answers."""
+    def start(cls, project: Path, scratch: Path, repo: Path, jobs: int = 1, timeout: float = 90) -> LabServer:
+        """Start the server and wait until it answers. Its kernels see ``$ALPACA_LESSONS_PROJECT=project``,
+        quick mode, this checkout's package first on the path, and their share of the cores when ``jobs``
+        lessons run at once."""
         settings = scratch / "settings"
         for name, values in SETTINGS.items():
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +98,7 @@ class LabServer:
                "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
                "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
         env.pop("ALPACA_LESSONS_FIGURES", None)
+        env.setdefault(THREADS_ENV, str(threads_per_job(jobs)))
         port, token = free_port(), secrets.token_hex(16)
         command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                    f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
@@ -128,10 +132,11 @@ class LabServer:
             body = answer.read()
         return json.loads(body) if body else None
 
-    def shutdown_kernels(self) -> None:
-        """End every session and its kernel (a lesson's kernel is not needed once its page is checked)."""
+    def shutdown_kernels(self, path: str) -> None:
+        """End the sessions of the notebook at ``path`` and their kernels."""
         for session in self.api("sessions"):
-            self.api(f"sessions/{session['id']}", method="DELETE")
+            if session["path"] == path:
+                self.api(f"sessions/{session['id']}", method="DELETE")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -187,9 +192,9 @@ return {status: kernel ? kernel.status : 'none',
         rendered: cells.map(c => c.node.querySelectorAll(arguments[2]).length)};"""
 
 
-def open_lab(driver: webdriver.Chrome, server: LabServer) -> None:
-    """Load JupyterLab once (a fresh workspace, no earlier tabs); lessons are then opened inside it."""
-    driver.get(server.url("lab/workspaces/browser-suite"))
+def open_lab(driver: webdriver.Chrome, server: LabServer, workspace: str) -> None:
+    """Load JupyterLab once in a workspace of its own (no other page's tabs); lessons are then opened inside it."""
+    driver.get(server.url(f"lab/workspaces/{workspace}"))
     wait_for(lambda: driver.execute_script("return !!(window.jupyterapp && window.jupyterapp.shell"
                                            " && document.querySelector('.lm-MenuBar-item'));"),
              90, "JupyterLab loaded")
