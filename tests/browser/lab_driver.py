@@ -188,8 +188,9 @@ return {status: kernel ? kernel.status : 'none',
         errors: panel.content.widgets.flatMap((c, i) => c.model.type !== 'code' ? [] :
             c.model.outputs.toJSON().filter(o => o.output_type === 'error')
              .map(o => `cell ${i}: ${o.ename}: ${o.evalue}`)),
-        widgets: cells.map(c => c.model.outputs.toJSON().filter(o => o.data && o.data[arguments[1]]).length),
-        rendered: cells.map(c => c.node.querySelectorAll(arguments[2]).length)};"""
+        widgets: panel.content.widgets.map(c => c.model.type !== 'code' ? 0 :
+            c.model.outputs.toJSON().filter(o => o.data && o.data[arguments[1]]).length),
+        rendered: panel.content.widgets.map(c => c.node.querySelectorAll(arguments[2]).length)};"""
 
 
 def open_lab(driver: webdriver.Chrome, server: LabServer, workspace: str) -> None:
@@ -224,9 +225,12 @@ class NotebookPage:
 
     def menu(self, menu: str, command: str) -> None:
         """Open a menu of the menu bar and click the item that runs ``command`` (JupyterLab's command id)."""
-        self.driver.find_element(By.XPATH, f"//li[contains(@class,'lm-MenuBar-item')][normalize-space()='{menu}']"
-                                 ).click()
-        self.driver.find_element(By.CSS_SELECTOR, f"li.lm-Menu-item[data-command='{command}']").click()
+        self.click(By.XPATH, f"//li[contains(@class,'lm-MenuBar-item')][normalize-space()='{menu}']")
+        self.click(By.CSS_SELECTOR, f"li.lm-Menu-item[data-command='{command}']")
+
+    def click(self, by: str, where: str) -> None:
+        """Click the element once the page shows it (a menu or a dialog takes a moment to open)."""
+        wait_for(lambda: self.driver.find_elements(by, where), 10, where)[0].click()
 
     def run_all(self, timeout: float = 600) -> dict[str, Any]:
         """Run > Run All Cells, then wait until every code cell ran (or an error stopped the run) and the
@@ -238,13 +242,17 @@ class NotebookPage:
         """Run > Restart Kernel and Run All Cells…, confirmed in JupyterLab's dialog, then wait as run_all."""
         before = self.state()["counts"]
         self.menu("Run", "runmenu:restart-and-run-all")
-        self.driver.find_element(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept").click()
+        self.click(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept")
         wait_for(lambda: self.state()["counts"] != before, 60, "the restarted kernel starting the cells")
         return self.wait_done(timeout)
 
     def wait_done(self, timeout: float) -> dict[str, Any]:
         def done() -> dict[str, Any] | None:
             state = self.state()
+            if state["status"] in ("dead", "autorestarting", "restarting"):  # a crash: the queued cells never run
+                raise AssertionError(f"{self.path}: the kernel died while running the cells ({state['status']}); "
+                                     f"cells run: {sum(c is not None for c in state['counts'])} of "
+                                     f"{len(state['counts'])}")
             finished = all(c is not None for c in state["counts"]) or state["errors"]
             return state if finished and not state["running"] and state["status"] == "idle" else None
         return wait_for(done, timeout, f"{self.path}: every cell run and the kernel idle", every=0.5)
@@ -253,7 +261,7 @@ class NotebookPage:
         """Error outputs, widgets the page did not render, and ipywidgets' failure messages on the page."""
         state = self.state()
         found = list(state["errors"])
-        found += [f"code cell {i}: {n} widget output(s), {r} rendered" for i, (n, r)
+        found += [f"cell {i}: {n} widget output(s), {r} rendered" for i, (n, r)
                   in enumerate(zip(state["widgets"], state["rendered"], strict=True)) if n != r]
         text = self.notebook().text
         found += [f"the page shows {failure!r}" for failure in WIDGET_FAILURES if failure in text]
