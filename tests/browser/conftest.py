@@ -128,6 +128,12 @@ class Lessons:
             raise self.failures[name]
         return self.pages[name]
 
+    def run_cleanly(self, name: str):
+        """The lesson's page for a widget scenario, which cannot start where Run All left an error output."""
+        page = self(name)
+        assert not page.first_run["errors"], f"{name} did not run: {page.first_run['errors']}"
+        return page
+
     def finished(self, name: str) -> None:
         """One of the lesson's tests is done; after the last one its lane closes it and takes the next."""
         self.remaining[name] -= 1

@@ -183,7 +183,7 @@ return {status: kernel ? kernel.status : 'none',
         counts: cells.map(c => c.model.executionCount),
         seconds: panel.content.widgets.map(c => c.model.type === 'code' && c.model.getMetadata('execution'))
             .map(e => e && e['shell.execute_reply'] ?
-                 (Date.parse(e['shell.execute_reply']) - Date.parse(e['iopub.execute_input'])) / 1000 : 0),
+                 (Date.parse(e['shell.execute_reply']) - Date.parse(e['iopub.execute_input'])) / 1000 || 0 : 0),
         running: cells.filter(c => (c.node.querySelector('.jp-InputPrompt') || {}).textContent === '[*]:').length,
         errors: panel.content.widgets.flatMap((c, i) => c.model.type !== 'code' ? [] :
             c.model.outputs.toJSON().filter(o => o.output_type === 'error')

@@ -19,12 +19,12 @@ def jsonl(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-@pytest.mark.lesson("01_seed_tasks.ipynb")
+@pytest.mark.lesson.run_cleanly("01_seed_tasks.ipynb")
 def test_seed_browser_filters_the_shown_task(lesson):
     raw = jsonl(locate("seed_tasks"))  # the file itself, read without the package's reader
     classification = [t for t in raw if t["is_classification"]]
     about_sentiment = [t for t in classification if "sentiment" in t["instruction"].lower()]
-    browser = Widget(lesson("01_seed_tasks.ipynb"), "seed_browser(seeds)")
+    browser = Widget(lesson.run_cleanly("01_seed_tasks.ipynb"), "seed_browser(seeds)")
     browser.wait_shows(f"1 of {len(raw)}\n{raw[0]['id']}")
 
     browser.tick("classification only")
@@ -40,9 +40,9 @@ def shown_request(text: str) -> tuple[int, str]:
     return int(re.match(r"prompt: (\d+) tokens", summary).group(1)), request
 
 
-@pytest.mark.lesson("02_prompt_design.ipynb")
+@pytest.mark.lesson.run_cleanly("02_prompt_design.ipynb")
 def test_prompt_builder_follows_the_number_of_seed_tasks(lesson):
-    builder = Widget(lesson("02_prompt_design.ipynb"), "prompt_builder(")
+    builder = Widget(lesson.run_cleanly("02_prompt_design.ipynb"), "prompt_builder(")
     tokens_3, request_3 = shown_request(builder.wait_shows("\n4. Instruction:"))  # 3 examples, then task 4 to write
     assert request_3.count(". Instruction:") == 4 and request_3.rstrip().endswith("4. Instruction:")
 
@@ -53,9 +53,9 @@ def test_prompt_builder_follows_the_number_of_seed_tasks(lesson):
     assert token_budget(request_5).prompt_tokens == tokens_5  # the count is the shown request's
 
 
-@pytest.mark.lesson("05_data_validity.ipynb")
+@pytest.mark.lesson.run_cleanly("05_data_validity.ipynb")
 def test_annotator_saves_both_ways_and_resumes_after_a_restart(lesson, lab):
-    page = lesson("05_data_validity.ipynb")
+    page = lesson.run_cleanly("05_data_validity.ipynb")
     mine = lab.project / "work" / "annotations" / "validity_you.jsonl"
     form = Widget(page, "annotator(session)")
     first = form.wait_shows("record 1 of 200")
@@ -88,9 +88,9 @@ def detector_z(text: str) -> float:
     return float(re.search(r"detector: .*z = (-?[\d.]+)", text).group(1))
 
 
-@pytest.mark.lesson("07_inference_and_watermarks.ipynb")
+@pytest.mark.lesson.run_cleanly("07_inference_and_watermarks.ipynb")
 def test_playground_generates_and_the_watermark_changes_the_verdict(lesson):
-    playground = Widget(lesson("07_inference_and_watermarks.ipynb"), "playground(model")
+    playground = Widget(lesson.run_cleanly("07_inference_and_watermarks.ipynb"), "playground(model")
     first = playground.wait_shows("detector:")
     playground.type("instruction", "Name three colors.")
     playground.click("Generate")
@@ -107,9 +107,9 @@ def wait_changed(widget: Widget, before: str) -> str:
     return widget.wait_until(lambda now: now != before and "detector:" in now, 60, "a new answer")
 
 
-@pytest.mark.lesson("08_pairwise_evaluation.ipynb")
+@pytest.mark.lesson.run_cleanly("08_pairwise_evaluation.ipynb")
 def test_blind_judge_saves_resumes_after_a_restart_and_is_counted(lesson, lab):
-    page = lesson("08_pairwise_evaluation.ipynb")
+    page = lesson.run_cleanly("08_pairwise_evaluation.ipynb")
     store = lab.project / "work" / "annotations" / "pairwise_tuned_vs_base_you.jsonl"
     judge = Widget(page, "pairwise_judge(session)")
     judge.wait_shows("0 of 20 judged")
