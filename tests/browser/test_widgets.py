@@ -19,7 +19,7 @@ def jsonl(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-@pytest.mark.lesson.run_cleanly("01_seed_tasks.ipynb")
+@pytest.mark.lesson("01_seed_tasks.ipynb")
 def test_seed_browser_filters_the_shown_task(lesson):
     raw = jsonl(locate("seed_tasks"))  # the file itself, read without the package's reader
     classification = [t for t in raw if t["is_classification"]]
@@ -40,7 +40,7 @@ def shown_request(text: str) -> tuple[int, str]:
     return int(re.match(r"prompt: (\d+) tokens", summary).group(1)), request
 
 
-@pytest.mark.lesson.run_cleanly("02_prompt_design.ipynb")
+@pytest.mark.lesson("02_prompt_design.ipynb")
 def test_prompt_builder_follows_the_number_of_seed_tasks(lesson):
     builder = Widget(lesson.run_cleanly("02_prompt_design.ipynb"), "prompt_builder(")
     tokens_3, request_3 = shown_request(builder.wait_shows("\n4. Instruction:"))  # 3 examples, then task 4 to write
@@ -53,7 +53,7 @@ def test_prompt_builder_follows_the_number_of_seed_tasks(lesson):
     assert token_budget(request_5).prompt_tokens == tokens_5  # the count is the shown request's
 
 
-@pytest.mark.lesson.run_cleanly("05_data_validity.ipynb")
+@pytest.mark.lesson("05_data_validity.ipynb")
 def test_annotator_saves_both_ways_and_resumes_after_a_restart(lesson, lab):
     page = lesson.run_cleanly("05_data_validity.ipynb")
     mine = lab.project / "work" / "annotations" / "validity_you.jsonl"
@@ -88,7 +88,7 @@ def detector_z(text: str) -> float:
     return float(re.search(r"detector: .*z = (-?[\d.]+)", text).group(1))
 
 
-@pytest.mark.lesson.run_cleanly("07_inference_and_watermarks.ipynb")
+@pytest.mark.lesson("07_inference_and_watermarks.ipynb")
 def test_playground_generates_and_the_watermark_changes_the_verdict(lesson):
     playground = Widget(lesson.run_cleanly("07_inference_and_watermarks.ipynb"), "playground(model")
     first = playground.wait_shows("detector:")
@@ -107,7 +107,7 @@ def wait_changed(widget: Widget, before: str) -> str:
     return widget.wait_until(lambda now: now != before and "detector:" in now, 60, "a new answer")
 
 
-@pytest.mark.lesson.run_cleanly("08_pairwise_evaluation.ipynb")
+@pytest.mark.lesson("08_pairwise_evaluation.ipynb")
 def test_blind_judge_saves_resumes_after_a_restart_and_is_counted(lesson, lab):
     page = lesson.run_cleanly("08_pairwise_evaluation.ipynb")
     store = lab.project / "work" / "annotations" / "pairwise_tuned_vs_base_you.jsonl"
