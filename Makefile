@@ -16,7 +16,7 @@ NBVAL     := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-curren
 JOBS      ?= 2
 XDIST     := $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadfile)
 
-.PHONY: setup course test unit notebooks lint clean course-models instructor kit assignments grade laptop
+.PHONY: setup course test unit notebooks lint clean course-models instructor kit assignments grade laptop browser
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -34,14 +34,20 @@ $(VENV)/.instructor: $(VENV)/.installed
 
 instructor: $(VENV)/.instructor
 
+# The browser extra (Selenium) on top of setup: students never need it. The browser is the system's:
+# Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver).
+$(VENV)/.browser: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,diversity,browser]"
+	touch $@
+
 course: setup
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
-	$(PY) -m pytest $(XDIST) tests notebooks $(NBVAL) -m "not kit" -q
+	$(PY) -m pytest $(XDIST) tests notebooks $(NBVAL) -m "not kit and not browser" -q
 
 unit: setup
-	$(PY) -m pytest $(XDIST) tests -m "not kit" -q
+	$(PY) -m pytest $(XDIST) tests -m "not kit and not browser" -q
 
 # The instructor kit under nbgrader (CI runs it after `make test`): a fixture lesson, then every real lesson,
 # released with no solution in it and autograded as three students (source: full points, release: 0, a planted
@@ -54,6 +60,14 @@ kit: instructor
 laptop: setup
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,diversity,laptop]"
 	$(PY) -m pytest tests -m laptop -q
+
+# Every lesson opened in JupyterLab in headless Chromium and run (no error output, every widget rendered), and
+# the widget scenarios (tests/browser; CI runs it after `make kit`). One server on a scratch copy of the project,
+# lessons in quick mode; screenshots in build/browser/.
+browser: $(VENV)/.browser
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "make browser needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver"; exit 2; }
+	$(PY) -m pytest tests/browser -m browser -q
 
 # The student release of every lesson with exercises, checked clean: $(COURSE_OUT)/release/lessonNN/.
 assignments: instructor
