@@ -170,6 +170,28 @@ def test_fixture_lesson_end_to_end(tmp_path, capsys):
     assert "".join(graded["cells"][1]["outputs"][0]["text"]) == f"10 {project_root()}\n"  # quick mode and the checkout
 
 
+@pytest.mark.kit
+def test_committed_outputs_are_graded_as_they_stand(tmp_path):
+    """``as_run``: a student's notebook is graded on the outputs it holds, not run again: clean outputs score
+    full points and keep their text (the demonstration cell still says 1000, not quick mode's 10); an error
+    output left in a test cell costs that test's points."""
+    pytest.importorskip("nbgrader")
+    notebooks, out = tmp_path / "notebooks", tmp_path / "course"
+    source = write_lesson(notebooks)
+    kit.release(notebooks, out)
+    broken = json.loads(source.read_text())
+    broken["cells"][5]["outputs"] = [{"output_type": "error", "ename": "AssertionError", "evalue": "",
+                                      "traceback": ["AssertionError"]}]
+    for student, notebook in (("as-run", json.loads(source.read_text())), ("broken", broken)):
+        (tmp_path / "subs" / student / "lesson01").mkdir(parents=True)
+        (tmp_path / "subs" / student / "lesson01" / source.name).write_text(json.dumps(notebook))
+        grades = {g.student: g.score for g in kit.grade(tmp_path / "subs", out, quick=True, as_run=student)}
+        assert grades[student] == {"as-run": 3.0, "broken": 2.0}[student]
+        shutil.rmtree(tmp_path / "subs" / student)
+    graded = json.loads((out / "autograded" / "as-run" / "lesson01" / source.name).read_text())
+    assert "".join(graded["cells"][1]["outputs"][0]["text"]) == "1000 /somewhere\n"
+
+
 def planted_for(lesson: Path) -> dict[str, str]:
     """The wrong answers the lesson's module (``course.lessonNN``, shared by parts 06a and 06b) plants in this
     notebook: the ``PLANTED`` entries whose grade id is one of its solution cells."""
@@ -212,7 +234,10 @@ def test_every_lesson_with_exercises(course, tmp_path):
         name, planted = kit.lesson_id(lesson), planted_for(lesson)
         assert planted, f"{lesson.name}: its lesson module's PLANTED has no wrong answer for this notebook"
         _students(lesson, course / "release" / name / lesson.name, planted, tmp_path / "subs", name)
-    grades = {(g.student, g.lesson): g for g in kit.grade(tmp_path / "subs", course, jobs=2, quick=True)}
+    # the source is graded on its committed outputs, which make test's nbval has just reproduced cell by cell;
+    # the release and the planted answer are executed (test_committed_outputs_are_graded_as_they_stand)
+    grades = {(g.student, g.lesson): g for g in kit.grade(tmp_path / "subs", course, jobs=2, quick=True,
+                                                          as_run="source")}
     for lesson in map(kit.lesson_id, lessons):
         full = grades["source", lesson].max_score
         assert full > 0 and grades["source", lesson].score == full, lesson
