@@ -12,8 +12,9 @@ export ALPACA_LESSONS_DATA
 COURSE_OUT ?= build/course
 NBVAL     := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env
 # Tests run in JOBS pytest-xdist workers, a file (so a notebook's cells) to one worker, each with its share of the
-# cores (conftest.py). 2 on CI's 2 cores; JOBS=1 runs them in one process.
-JOBS      ?= 2
+# cores (conftest.py). 3 on CI's 2 cores: many tests wait on servers and subprocesses, and a third worker fills
+# that time; JOBS=1 runs them in one process.
+JOBS      ?= 3
 XDIST     := $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadfile)
 
 .PHONY: setup course test unit notebooks lint clean course-models instructor kit assignments grade laptop browser
