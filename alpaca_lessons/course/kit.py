@@ -251,15 +251,16 @@ def read_grades(path: Path) -> list[Grade]:
                 for row in csv.DictReader(handle)]
 
 
-def grade(submissions: Path, out: Path, *, jobs: int = 2, quick: bool = False, as_run: str | None = None
-          ) -> list[Grade]:
+def grade(submissions: Path, out: Path, *, jobs: int = 2, quick: bool = False, as_run: str | None = None,
+          feedback: bool = True) -> list[Grade]:
     """Autograde every submission (lessons in ``jobs`` parallel processes), export ``<out>/grades.csv`` and write
     feedback to ``<out>/feedback/`` (refreshed for every graded submission); return the grades of the lessons
     submitted, by student then lesson.
 
     ``as_run`` names one student whose notebooks are graded on the outputs they hold, without running them again
     (CI's copy of the committed lessons, whose outputs nbval has just reproduced cell by cell); every other
-    submission is executed as always."""
+    submission is executed as always. ``feedback=False`` skips the per-student HTML (a check that reads only the
+    scores)."""
     lessons = collect(submissions, out)
     executed: tuple[str, ...] = ()
     if as_run is not None:
@@ -270,7 +271,8 @@ def grade(submissions: Path, out: Path, *, jobs: int = 2, quick: bool = False, a
     _per_lesson(out, "autograde", sorted(lesson for lesson, students in lessons.items() if set(students) - {as_run}),
                 jobs, quick, executed)
     nbgrader(out, "export", "--to", "grades.csv")
-    nbgrader(out, "generate_feedback", "*", "--force")  # one process for every graded notebook
+    if feedback:
+        nbgrader(out, "generate_feedback", "*", "--force")  # one process for every graded notebook
     grades = [g for g in read_grades(out / "grades.csv") if g.student in lessons.get(g.lesson, ())]
     return sorted(grades, key=lambda g: (g.student, g.lesson))
 
