@@ -235,9 +235,10 @@ def test_every_lesson_with_exercises(course, tmp_path):
         assert planted, f"{lesson.name}: its lesson module's PLANTED has no wrong answer for this notebook"
         _students(lesson, course / "release" / name / lesson.name, planted, tmp_path / "subs", name)
     # the source is graded on its committed outputs, which make test's nbval has just reproduced cell by cell;
-    # the release and the planted answer are executed (test_committed_outputs_are_graded_as_they_stand)
+    # the release and the planted answer are executed (test_committed_outputs_are_graded_as_they_stand); the
+    # feedback HTML is checked on the fixture lesson
     grades = {(g.student, g.lesson): g for g in kit.grade(tmp_path / "subs", course, jobs=2, quick=True,
-                                                          as_run="source", feedback=False)}  # fixture: feedback
+                                                          as_run="source", feedback=False)}
     for lesson in map(kit.lesson_id, lessons):
         full = grades["source", lesson].max_score
         assert full > 0 and grades["source", lesson].score == full, lesson
