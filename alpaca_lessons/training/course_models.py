@@ -65,11 +65,10 @@ def stage_configs(out: Path, size: str = "course") -> dict[str, TrainConfig]:
             tiny = dict(model="tiny", vocab_size=512, max_steps=4, save_steps=2, limit=256, progress=False)
             base, scratch = (replace(c, **tiny) for c in (base, scratch))
             tuned = replace(tuned, **{k: v for k, v in tiny.items() if k not in ("model", "vocab_size")})
-    configs = {"base": base, "tuned": tuned, "scratch": scratch}
-    return {name: replace(c, output_dir=str(out / name),
-                          command=["alpaca-lessons", "train", *command_line(replace(c, output_dir=str(out / name)),
-                                                                             skip=("command",))])
-            for name, c in configs.items()}
+    placed = {name: replace(c, output_dir=str(out / name)) for name, c in
+              (("base", base), ("tuned", tuned), ("scratch", scratch))}
+    return {name: replace(c, command=["alpaca-lessons", "train", *command_line(c, skip=("command",))])
+            for name, c in placed.items()}
 
 
 def is_finished(folder: Path) -> bool:
