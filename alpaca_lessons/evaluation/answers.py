@@ -21,7 +21,6 @@ from tqdm.auto import tqdm
 from alpaca_lessons.common.errors import DataError
 from alpaca_lessons.common.store import AppendOnlyStore
 from alpaca_lessons.data import Record
-from alpaca_lessons.models.infer import generate, load
 
 MAX_NEW_TOKENS = 128
 _FIELDS: dict[str, type | tuple[type, ...]] = {"index": int, "record_hash": str, "answer": str, "ended": bool,
@@ -65,7 +64,10 @@ def generate_answers(model_dir: str | Path, records: Sequence[Record], store: Ap
                      progress: bool = True) -> dict[int, dict[str, Any]]:
     """Greedy answers of the model in ``model_dir`` to every record not yet answered in ``store``, appended
     batch by batch under the store's writer lock; returns all answers by index. Nothing is loaded when
-    every record already has its answer."""
+    every record already has its answer (nor imported: torch loads here, so reading answers and the command
+    line's start stay light)."""
+    from alpaca_lessons.models.infer import generate, load
+
     done = read_answers(store, records)
     if len(done) == len(records):
         return done
