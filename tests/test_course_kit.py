@@ -146,9 +146,11 @@ def test_fixture_lesson_end_to_end(tmp_path, capsys):
     pytest.importorskip("nbgrader")
     notebooks, out = tmp_path / "notebooks", tmp_path / "course"
     source = write_lesson(notebooks)
-    write_lesson(notebooks, "02_fixture.ipynb")  # a second lesson, so releases run two at a time
+    write_lesson(notebooks, "02_fixture.ipynb")  # a second lesson: one release for both, one not submitted
     (notebooks / "SOLUTIONS.md").write_text("the answers\n")
+    (out / "source" / "lesson03").mkdir(parents=True)  # left from a lesson that has since lost its exercises
     assert main(["course", "release", "--notebooks", str(notebooks), "--out", str(out)]) == 0
+    assert sorted(p.name for p in (out / "source").iterdir()) == ["lesson01", "lesson02"]
     released = out / "release" / "lesson01" / "01_fixture.ipynb"
     cells = json.loads(released.read_text())["cells"]
     assert _source(cells[2]) == 'def double(n: int) -> int:\n    """Twice n."""\n    ' + kit.STUB
@@ -185,7 +187,8 @@ def test_committed_outputs_are_graded_as_they_stand(tmp_path):
     for student, notebook in (("as-run", json.loads(source.read_text())), ("broken", broken)):
         (tmp_path / "subs" / student / "lesson01").mkdir(parents=True)
         (tmp_path / "subs" / student / "lesson01" / source.name).write_text(json.dumps(notebook))
-        grades = {g.student: g.score for g in kit.grade(tmp_path / "subs", out, quick=True, as_run=student)}
+        grades = {g.student: g.score for g in kit.grade(tmp_path / "subs", out, quick=True, as_run=student,
+                                                        feedback=False)}
         assert grades[student] == {"as-run": 3.0, "broken": 2.0}[student]
         shutil.rmtree(tmp_path / "subs" / student)
     graded = json.loads((out / "autograded" / "as-run" / "lesson01" / source.name).read_text())

@@ -165,6 +165,8 @@ _STOPWORDS = {
     "Portuguese": "os as de que é um uma para com não se da em na por mais eu você",
 }
 _STOPWORD_SETS = {lang: set(words.split()) for lang, words in _STOPWORDS.items()}
+_LANGUAGES_OF = {word: tuple(lang for lang, stop in _STOPWORD_SETS.items() if word in stop)
+                 for word in set().union(*_STOPWORD_SETS.values())}  # each text's words are looked up once
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -214,7 +216,10 @@ def guess_language(text: str) -> str:
             script = max(sorted(set(foreign)), key=foreign.count)
             return _SCRIPT_LANGUAGE.get(script, f"{script.title()} script")
     words = _WORD.findall(without_addresses(text.lower()))
-    hits = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORD_SETS.items()}
+    hits = dict.fromkeys(_STOPWORD_SETS, 0)
+    for word in words:
+        for lang in _LANGUAGES_OF.get(word, ()):
+            hits[lang] += 1
     best = max(hits, key=lambda lang: (hits[lang], lang == "English"))
     return best if hits[best] >= 3 and hits[best] > 2 * hits["English"] else "English"
 

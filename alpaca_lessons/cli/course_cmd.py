@@ -22,14 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     f"(the instructor extra: {kit.INSTALL_HINT}).")
     actions = parser.add_subparsers(dest="action", required=True)
     out_help = f"the nbgrader course folder (default: {DEFAULT_OUT})"
-    jobs_help = f"lessons processed at once, one nbgrader process each (default: {JOBS}, the cores up to 2)"
     rel = actions.add_parser(
         "release", help="write the student release of every lesson with exercises",
         description="Copy each lesson with exercises into OUT/source/lessonNN, run nbgrader generate_assignment, "
                     "and check the release: no solution code, no hidden test, no output, no SOLUTIONS.md.")
     rel.add_argument("--notebooks", default=None, help="the lessons' folder (default: <project>/notebooks)")
     rel.add_argument("--out", default=DEFAULT_OUT, help=out_help)
-    rel.add_argument("--jobs", type=positive.parse(int), default=JOBS, help=jobs_help)
     rel.set_defaults(func=_release)
     grd = actions.add_parser(
         "grade", help="autograde submissions; write grades.csv and feedback",
@@ -37,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "per lesson, export OUT/grades.csv and write OUT/feedback; print the grade table.")
     grd.add_argument("submissions", metavar="SUBMISSIONS", help="a folder of <student>/<lessonNN>/*.ipynb")
     grd.add_argument("--out", default=DEFAULT_OUT, help=out_help)
-    grd.add_argument("--jobs", type=positive.parse(int), default=JOBS, help=jobs_help)
+    grd.add_argument("--jobs", type=positive.parse(int), default=JOBS,
+                     help=f"lessons executed at once, one nbgrader process each (default: {JOBS}, the cores up to 2)")
     grd.add_argument("--quick", action="store_true",
                      help="grading's quick mode: the lessons' heaviest demonstrations run smaller; tests and "
                           "grades are unchanged")
@@ -46,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _release(args: argparse.Namespace) -> int:
     notebooks = Path(args.notebooks) if args.notebooks else project_root() / "notebooks"
-    released = kit.release(notebooks, Path(args.out), jobs=args.jobs)
+    released = kit.release(notebooks, Path(args.out))
     print(f"released {len(released)} notebooks to {Path(args.out) / 'release'}: no solution code, no hidden test, "
           "no output")
     return 0

@@ -45,18 +45,22 @@ def package_map() -> dict[str, str]:
     """Each public module of ``alpaca_lessons``, by stage folder, and the first sentence of its docstring.
 
     Keys are paths such as ``"training/sft"``; a stage folder appears under its own name, before its modules.
-    Modules whose name starts with ``_`` and ``__main__`` entry points are left out."""
-    import importlib
-    import pkgutil
+    Modules whose name starts with ``_`` and ``__main__`` entry points are left out. The docstrings are read
+    from the source files, nothing is imported (importing every module would load torch: seconds)."""
+    import ast
+    from pathlib import Path
 
     import alpaca_lessons
 
+    package = Path(alpaca_lessons.__file__).parent
     found = {}
-    for info in sorted(pkgutil.walk_packages(alpaca_lessons.__path__, "alpaca_lessons."), key=lambda m: m.name):
-        parts = info.name.split(".")[1:]
-        if any(part.startswith("_") for part in parts):
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if not parts or any(part.startswith("_") for part in parts):
             continue
-        module = importlib.import_module(info.name)
-        first_paragraph = " ".join((module.__doc__ or "").strip().split("\n\n")[0].split())
+        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        first_paragraph = " ".join(docstring.strip().split("\n\n")[0].split())
         found["/".join(parts)] = re.split(r"(?<=[a-z0-9)`])\. (?=[A-Z])", first_paragraph)[0].rstrip(".")
-    return found
+    return dict(sorted(found.items()))

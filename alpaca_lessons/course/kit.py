@@ -3,10 +3,12 @@
 The committed lessons are nbgrader's *source*: complete, executed, solution regions between
 ``### BEGIN SOLUTION`` / ``### END SOLUTION``, autograded test cells with points (some lines between
 ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``). ``release`` copies each lesson with exercises into
-``<out>/source/lessonNN/``, runs ``nbgrader generate_assignment`` and then checks what it wrote: no line of
-solution code, no hidden test, no output, no ``SOLUTIONS.md``. ``grade`` copies submissions into
-``<out>/submitted/``, runs ``nbgrader autograde`` (one process per lesson, lessons in parallel), ``nbgrader
-export`` to ``<out>/grades.csv`` and ``nbgrader generate_feedback`` to ``<out>/feedback/``.
+``<out>/source/lessonNN/``, runs ``nbgrader generate_assignment`` (one process for every lesson) and then
+checks what it wrote: no line of solution code, no hidden test, no output, no ``SOLUTIONS.md``. ``grade``
+copies submissions into ``<out>/submitted/``, runs ``nbgrader autograde`` (one process per lesson, lessons in
+parallel: executing them is the work), ``nbgrader export`` to ``<out>/grades.csv`` and ``nbgrader
+generate_feedback`` to ``<out>/feedback/``. An nbgrader process costs about 2 s before it does anything, so
+whatever executes nothing runs once for every lesson.
 
 nbgrader is an optional dependency (the ``instructor`` extra) run as a subprocess: it calls the ``alembic``
 executable itself, so this Python's ``bin`` folder goes first on ``PATH``. Lessons run from the copies under
@@ -195,31 +197,32 @@ def nbgrader(out: Path, *args: str, quick: bool = False, jobs: int = 1) -> None:
 
 def _per_lesson(out: Path, command: str, lessons: list[str], jobs: int, quick: bool = False,
                 options: tuple[str, ...] = ()) -> None:
-    """``nbgrader COMMAND LESSON --force OPTIONS`` for each lesson, ``jobs`` processes at a time (one gradebook:
-    SQLite serialises their few writes). Without a gradebook yet, the first lesson runs alone and creates it: two
-    processes creating it at once fail."""
-    if not (out / "gradebook.db").is_file() and lessons:
-        nbgrader(out, command, lessons[0], "--force", *options, quick=quick)
-        lessons = lessons[1:]
+    """``nbgrader COMMAND LESSON --force OPTIONS`` for each lesson, ``jobs`` processes at a time (one gradebook,
+    which must exist: SQLite serialises their few writes, but two processes creating it at once fail)."""
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         list(pool.map(lambda lesson: nbgrader(out, command, lesson, "--force", *options, quick=quick, jobs=jobs),
                       lessons))
 
 
-def release(notebooks: Path, out: Path, *, jobs: int = 2) -> list[Path]:
-    """Write the student release of every lesson with exercises under ``<out>/release/`` (``jobs`` lessons at a
-    time), checked clean."""
+def release(notebooks: Path, out: Path) -> list[Path]:
+    """Write the student release of every lesson with exercises under ``<out>/release/``, checked clean.
+    ``<out>/source/`` holds exactly those lessons (a folder left from a lesson that has lost its exercises is
+    removed), released by one ``nbgrader generate_assignment`` for all of them."""
     lessons = lessons_with_exercises(notebooks)
     if not lessons:
         raise KitError(f"{notebooks}: no lesson has an exercise (nbgrader solution or test cells)")
     out.mkdir(parents=True, exist_ok=True)
     (out / "nbgrader_config.py").write_text(CONFIG, encoding="utf-8")
+    ids = {lesson_id(lesson) for lesson in lessons}
+    for stale in (out / "source").glob("*"):
+        if stale.name not in ids:
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     for lesson in lessons:
         folder = out / "source" / lesson_id(lesson)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         shutil.copy2(lesson, folder / lesson.name)
-    _per_lesson(out, "generate_assignment", [lesson_id(lesson) for lesson in lessons], jobs)
+    nbgrader(out, "generate_assignment", "*", "--force")
     return check_release(out)
 
 
@@ -262,12 +265,10 @@ def grade(submissions: Path, out: Path, *, jobs: int = 2, quick: bool = False, a
     submission is executed as always. ``feedback=False`` skips the per-student HTML (a check that reads only the
     scores)."""
     lessons = collect(submissions, out)
-    executed: tuple[str, ...] = ()
-    if as_run is not None:
-        graded_as_run = sorted(lesson for lesson, students in lessons.items() if as_run in students)
-        _per_lesson(out, "autograde", graded_as_run, jobs, quick, ("--student", as_run, "--Execute.enabled=False",
-                                                                    "--ClearOutput.enabled=False"))
-        executed = (f"--CourseDirectory.student_id_exclude={as_run}",)
+    if any(as_run in students for students in lessons.values()):
+        nbgrader(out, "autograde", "*", "--force", "--student", as_run, "--Execute.enabled=False",
+                 "--ClearOutput.enabled=False", quick=quick)  # nothing runs: one process for every lesson
+    executed = (f"--CourseDirectory.student_id_exclude={as_run}",) if as_run is not None else ()
     _per_lesson(out, "autograde", sorted(lesson for lesson, students in lessons.items() if set(students) - {as_run}),
                 jobs, quick, executed)
     nbgrader(out, "export", "--to", "grades.csv")
