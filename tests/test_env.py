@@ -27,3 +27,14 @@ def test_the_module_map_lists_every_folder_and_module_with_its_purpose():
     assert all(found.values()), [name for name, purpose in found.items() if not purpose]
     assert {"data", "generation", "analysis", "models", "training", "evaluation", "common"} <= set(found)
     assert found["evaluation/watermark"].startswith("Output watermarking as in the Alpaca demo: Kirchenbauer et al.")
+
+
+def test_a_lesson_that_runs_no_model_reports_without_importing_torch():
+    """Lessons 01-03, 05 and 08 never touch torch; their first cell must not load it just to say 'CPU only'."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom alpaca_lessons.common.env import report\nreport(('pytest',), accelerator=False)\n"
+            "print('torch' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert shown.splitlines()[-2:] == ["      hardware  not checked: this lesson runs no model", "False"], shown

@@ -34,11 +34,12 @@ def hardware() -> str:
     return f"CPU only ({torch.get_num_threads()} threads)"
 
 
-def report(packages: tuple[str, ...] = COURSE_PACKAGES) -> None:
-    """Print versions and hardware, one per line."""
+def report(packages: tuple[str, ...] = COURSE_PACKAGES, accelerator: bool = True) -> None:
+    """Print versions and hardware, one per line. ``accelerator=False`` in a lesson that runs no model: finding
+    the accelerator means importing torch (a second), which such a lesson never needs otherwise."""
     for name, version in versions(packages).items():
         print(f"{name:>14}  {version}")
-    print(f"{'hardware':>14}  {hardware()}")
+    print(f"{'hardware':>14}  {hardware() if accelerator else 'not checked: this lesson runs no model'}")
 
 
 def package_map() -> dict[str, str]:

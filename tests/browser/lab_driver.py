@@ -246,6 +246,19 @@ class NotebookPage:
         wait_for(lambda: self.state()["counts"] != before, 60, "the restarted kernel starting the cells")
         return self.wait_done(timeout)
 
+    def restart_and_run_to(self, source: str, timeout: float = 600) -> dict[str, Any]:
+        """Select the first cell whose source contains ``source``, then Kernel > Restart Kernel and Run up to
+        Selected Cell…, confirmed, and wait as run_all (the cells below keep their earlier run)."""
+        index = self.driver.execute_script(
+            _PANEL + "const i = panel.content.widgets.findIndex(c => c.model.sharedModel.getSource().includes("
+            "arguments[1])); if (i >= 0) { panel.content.activeCellIndex = i; } return i;", self.path, source)
+        assert index >= 0, f"{self.path}: no cell contains {source!r}"
+        before = self.state()["counts"]
+        self.menu("Kernel", "notebook:restart-and-run-to-selected")
+        self.click(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept")
+        wait_for(lambda: self.state()["counts"] != before, 60, "the restarted kernel starting the cells")
+        return self.wait_done(timeout)
+
     def wait_done(self, timeout: float) -> dict[str, Any]:
         def done() -> dict[str, Any] | None:
             state = self.state()
