@@ -57,7 +57,7 @@ unit: setup
 # The instructor kit under nbgrader (CI runs it after `make test`): a fixture lesson, then every real lesson,
 # released with no solution in it and autograded as three students (source: full points, release: 0, a planted
 # wrong answer: less). The release and the planted answer run in quick mode, two lessons at a time; the committed
-# lessons are graded on their outputs (nbval reproduces them). 306 s on the quiet 2-core CI machine, with the
+# lessons are graded on their outputs (nbval reproduces them). 256 s on the quiet 2-core CI machine, with the
 # browser suite running beside it (2026-11-30).
 kit: instructor
 	$(PY) -m pytest tests -m kit -q
