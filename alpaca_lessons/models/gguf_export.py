@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alpaca_lessons.models.quantize import FORMATS, QUANTIZED, decode, encode
+from alpaca_lessons.models.quantize import QUANTIZED, check_format, decode, encode
 
 FILE_TYPES = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 7, "bf16": 32}  # gguf.LlamaFileType: the file's main format
 _LAYER_NAMES = {  # Hugging Face name inside model.layers.N -> GGUF name inside blk.N
@@ -109,8 +109,7 @@ def export_gguf(model_dir: str | Path, out: str | Path, fmt: str = "q8_0") -> Ex
 
     from alpaca_lessons.models.modeling import load_causal_lm
 
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown weight format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    check_format(fmt)
     folder = Path(model_dir)
     model = load_causal_lm(folder)
     config = model.config

@@ -18,6 +18,7 @@ float16. ``tests/test_quantize.py`` checks the bytes against the ``gguf`` packag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,32 +125,36 @@ def from_bf16_bits(bits: np.ndarray) -> np.ndarray:
     return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
 
 
+def _as_float32(data: np.ndarray) -> np.ndarray:
+    return np.asarray(data).astype(np.float32)
+
+
+# Each format's (encode, decode) pair.
+_CODECS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
+    "f32": (lambda x: np.asarray(x, dtype=np.float32), _as_float32),
+    "f16": (lambda x: np.asarray(x, dtype=np.float32).astype(np.float16), _as_float32),
+    "bf16": (to_bf16_bits, from_bf16_bits),
+    "q8_0": (quantize_q8_0, dequantize_q8_0),
+    "q4_0": (quantize_q4_0, dequantize_q4_0),
+}
+
+
+def check_format(fmt: str) -> None:
+    """Raise ``ValueError`` naming the choices unless ``fmt`` is one of ``FORMATS``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown weight format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
 def encode(x: np.ndarray, fmt: str) -> np.ndarray:
     """``x`` stored in format ``fmt``: float32/float16 values, bf16 bit patterns, or Q8_0/Q4_0 bytes."""
-    if fmt == "f32":
-        return np.asarray(x, dtype=np.float32)
-    if fmt == "f16":
-        return np.asarray(x, dtype=np.float32).astype(np.float16)
-    if fmt == "bf16":
-        return to_bf16_bits(x)
-    if fmt == "q8_0":
-        return quantize_q8_0(x)
-    if fmt == "q4_0":
-        return quantize_q4_0(x)
-    raise ValueError(f"unknown weight format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    check_format(fmt)
+    return _CODECS[fmt][0](x)
 
 
 def decode(data: np.ndarray, fmt: str) -> np.ndarray:
     """Float32 weights back from ``encode``'s output."""
-    if fmt in ("f32", "f16"):
-        return np.asarray(data).astype(np.float32)
-    if fmt == "bf16":
-        return from_bf16_bits(data)
-    if fmt == "q8_0":
-        return dequantize_q8_0(data)
-    if fmt == "q4_0":
-        return dequantize_q4_0(data)
-    raise ValueError(f"unknown weight format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    check_format(fmt)
+    return _CODECS[fmt][1](data)
 
 
 def round_trip(x: np.ndarray, fmt: str) -> np.ndarray:
