@@ -176,6 +176,8 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: flo
 
 _PANEL = """const path = arguments[0];
 const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.context && w.context.path === path);"""
+_FIND_CELL = _PANEL + """
+const i = panel.content.widgets.findIndex(c => c.model.sharedModel.getSource().includes(arguments[1]));"""
 _STATE = _PANEL + """
 const cells = panel.content.widgets.filter(c => c.model.type === 'code');
 const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
@@ -240,21 +242,19 @@ class NotebookPage:
 
     def restart_and_run_all(self, timeout: float = 600) -> dict[str, Any]:
         """Run > Restart Kernel and Run All Cells…, confirmed in JupyterLab's dialog, then wait as run_all."""
-        before = self.state()["counts"]
-        self.menu("Run", "runmenu:restart-and-run-all")
-        self.click(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept")
-        wait_for(lambda: self.state()["counts"] != before, 60, "the restarted kernel starting the cells")
-        return self.wait_done(timeout)
+        return self._restart("Run", "runmenu:restart-and-run-all", timeout)
 
     def restart_and_run_to(self, source: str, timeout: float = 600) -> dict[str, Any]:
         """Select the first cell whose source contains ``source``, then Kernel > Restart Kernel and Run up to
         Selected Cell…, confirmed, and wait as run_all (the cells below keep their earlier run)."""
-        index = self.driver.execute_script(
-            _PANEL + "const i = panel.content.widgets.findIndex(c => c.model.sharedModel.getSource().includes("
-            "arguments[1])); if (i >= 0) { panel.content.activeCellIndex = i; } return i;", self.path, source)
-        assert index >= 0, f"{self.path}: no cell contains {source!r}"
+        found = self.driver.execute_script(_FIND_CELL + "if (i >= 0) { panel.content.activeCellIndex = i; } "
+                                           "return i >= 0;", self.path, source)
+        assert found, f"{self.path}: no cell contains {source!r}"
+        return self._restart("Kernel", "notebook:restart-and-run-to-selected", timeout)
+
+    def _restart(self, menu: str, command: str, timeout: float) -> dict[str, Any]:
         before = self.state()["counts"]
-        self.menu("Kernel", "notebook:restart-and-run-to-selected")
+        self.menu(menu, command)
         self.click(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept")
         wait_for(lambda: self.state()["counts"] != before, 60, "the restarted kernel starting the cells")
         return self.wait_done(timeout)
@@ -285,9 +285,8 @@ class NotebookPage:
 
     def cell(self, source: str) -> WebElement:
         """The first cell whose source contains ``source``."""
-        node = self.driver.execute_script(
-            _PANEL + "const c = panel.content.widgets.find(c => c.model.sharedModel.getSource().includes("
-            "arguments[1])); return c ? c.node : null;", self.path, source)
+        node = self.driver.execute_script(_FIND_CELL + "return i >= 0 ? panel.content.widgets[i].node : null;",
+                                          self.path, source)
         assert node is not None, f"{self.path}: no cell contains {source!r}"
         return node
 
