@@ -125,6 +125,28 @@ def test_parallel_lessons_share_the_cores_unless_told(monkeypatch):
     assert kit._environment(quick=False, jobs=2)[kit.THREADS_ENV] == "3"
 
 
+def test_a_failing_nbgrader_is_reported_by_its_exception_not_its_last_line(tmp_path, monkeypatch):
+    stderr = ("[AutogradeApp | ERROR] There was an error processing assignment: lesson01\nTraceback (most recent "
+              "call last):\n  File \"gradebook.py\", line 1\nsqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) "
+              "UNIQUE constraint failed: student.id\n[AutogradeApp | ERROR] Please see the the above traceback for "
+              "details on the specific errors on the above failures.\n")
+    monkeypatch.setattr(kit.subprocess, "run", lambda *a, **k: kit.subprocess.CompletedProcess(a, 1, "", stderr))
+    monkeypatch.setattr(kit.importlib.util, "find_spec", lambda name: object())
+    with pytest.raises(kit.KitError) as caught:
+        kit.nbgrader(tmp_path, "autograde", "lesson01")
+    assert str(caught.value) == ("nbgrader autograde lesson01 failed (exit 1): sqlalchemy.exc.IntegrityError: "
+                                 "(sqlite3.IntegrityError) UNIQUE constraint failed: student.id")
+
+
+def test_students_are_put_in_the_gradebook_before_lessons_run_in_parallel(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(kit, "nbgrader", lambda out, *args, **kw: seen.append(
+        (args, (out / args[-1]).read_text(encoding="utf-8"))))
+    kit._add_students(tmp_path, ["ada", "bo, jr"])
+    assert seen == [(("db", "student", "import", "students.csv"), 'id\nada\n"bo, jr"\n')]
+    assert not (tmp_path / "students.csv").exists()
+
+
 def test_grading_before_a_release_is_one_line(tmp_path, capsys):
     (tmp_path / "subs").mkdir()
     assert main(["course", "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 2
@@ -149,8 +171,10 @@ def test_fixture_lesson_end_to_end(tmp_path, capsys):
     write_lesson(notebooks, "02_fixture.ipynb")  # a second lesson: one release for both, one not submitted
     (notebooks / "SOLUTIONS.md").write_text("the answers\n")
     (out / "source" / "lesson03").mkdir(parents=True)  # left from a lesson that has since lost its exercises
+    write_lesson(out / "source" / "hw1")  # an assignment of the instructor's own: neither removed nor released
     assert main(["course", "release", "--notebooks", str(notebooks), "--out", str(out)]) == 0
-    assert sorted(p.name for p in (out / "source").iterdir()) == ["lesson01", "lesson02"]
+    assert sorted(p.name for p in (out / "source").iterdir()) == ["hw1", "lesson01", "lesson02"]
+    assert sorted(p.name for p in (out / "release").iterdir()) == ["lesson01", "lesson02"]
     released = out / "release" / "lesson01" / "01_fixture.ipynb"
     cells = json.loads(released.read_text())["cells"]
     assert _source(cells[2]) == 'def double(n: int) -> int:\n    """Twice n."""\n    ' + kit.STUB

@@ -43,6 +43,9 @@ INSTALL_HINT = "install the instructor extra: pip install -e '.[instructor]'"
 THREADS_ENV = "OMP_NUM_THREADS"
 CELL_TIMEOUT_S = 900  # nbgrader's default is 30 s a cell; a lesson's training demonstration takes minutes
 LESSON_FILE = re.compile(r"^(\d\d[a-z]?)_[^/]*\.ipynb$")  # 06a_..., a lesson in parts
+# An exception line in nbgrader's output: "sqlalchemy.exc.IntegrityError: ...", "nbgrader.api.MissingEntry: ..."
+_EXCEPTION = re.compile(r"^\s*[\w.]+(Error|Exception|Entry): ")
+LESSONS = "lesson*"  # nbgrader's glob over the course's assignments: another assignment in the folder is left alone
 MARKERS = {"solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
            "hidden": ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")}
 CONFIG = f'''"""nbgrader's configuration for the alpaca-lessons course (written by `alpaca-lessons course release`)."""
@@ -135,7 +138,7 @@ def release_problems(source: Path, released: Path) -> list[str]:
 def check_release(out: Path) -> list[Path]:
     """Check every released notebook under ``<out>/release`` against its source; return them. Raises
     ``KitError`` naming the first problems, or when a ``SOLUTIONS.md`` or no notebook was released."""
-    released = sorted((out / "release").glob("lesson*/*.ipynb"))
+    released = sorted((out / "release").glob(f"{LESSONS}/*.ipynb"))
     if not released:
         raise KitError(f"{out / 'release'}: nothing was released")
     problems = [f"{path}: solutions file released" for path in (out / "release").rglob("SOLUTIONS*")]
@@ -183,7 +186,8 @@ def _environment(quick: bool, jobs: int = 1) -> dict[str, str]:
 
 def nbgrader(out: Path, *args: str, quick: bool = False, jobs: int = 1) -> None:
     """Run ``nbgrader ARGS`` in the course folder ``out``, one of ``jobs`` running at once (its kernels get their
-    share of the cores); a failure raises ``KitError`` with its last line."""
+    share of the cores); a failure raises ``KitError`` with its cause: the last exception line nbgrader printed
+    (its own last line only says to read the traceback above), else its last line."""
     if importlib.util.find_spec("nbgrader") is None:
         raise KitError(f"nbgrader is not installed: {INSTALL_HINT}")
     env = _environment(quick, jobs)
@@ -191,8 +195,9 @@ def nbgrader(out: Path, *args: str, quick: bool = False, jobs: int = 1) -> None:
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=out, env=env, capture_output=True,
                           text=True, check=False)
     if done.returncode:
-        last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
-        raise KitError(f"nbgrader {' '.join(args)} failed (exit {done.returncode}): {last}")
+        lines = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()
+        cause = next((line for line in reversed(lines) if _EXCEPTION.match(line)), lines[-1])
+        raise KitError(f"nbgrader {' '.join(args)} failed (exit {done.returncode}): {cause.strip()}")
 
 
 def _per_lesson(out: Path, command: str, lessons: list[str], jobs: int, quick: bool = False,
@@ -204,25 +209,39 @@ def _per_lesson(out: Path, command: str, lessons: list[str], jobs: int, quick: b
                       lessons))
 
 
+def _add_students(out: Path, students: list[str]) -> None:
+    """Put ``students`` in the gradebook (one ``nbgrader db student import``; a student already there is kept as
+    is) before lessons are graded in parallel: each autograde creates its student when missing, by a look-up then
+    an insert, so two lessons starting at once with a new student both insert it and one of them fails."""
+    roster = out / "students.csv"
+    with roster.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows([["id"], *([student] for student in students)])
+    try:
+        nbgrader(out, "db", "student", "import", roster.name)
+    finally:
+        roster.unlink()
+
+
 def release(notebooks: Path, out: Path) -> list[Path]:
     """Write the student release of every lesson with exercises under ``<out>/release/``, checked clean.
-    ``<out>/source/`` holds exactly those lessons (a folder left from a lesson that has lost its exercises is
-    removed), released by one ``nbgrader generate_assignment`` for all of them."""
+    A ``lessonNN`` folder left in ``<out>/source/`` from a lesson that has lost its exercises is removed; one
+    ``nbgrader generate_assignment`` releases every lesson (an assignment of the instructor's own is not touched)."""
     lessons = lessons_with_exercises(notebooks)
     if not lessons:
         raise KitError(f"{notebooks}: no lesson has an exercise (nbgrader solution or test cells)")
     out.mkdir(parents=True, exist_ok=True)
     (out / "nbgrader_config.py").write_text(CONFIG, encoding="utf-8")
     ids = {lesson_id(lesson) for lesson in lessons}
-    for stale in (out / "source").glob("*"):
-        if stale.name not in ids:
-            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    for stale in (out / "source").glob(LESSONS):
+        if stale.is_dir() and stale.name not in ids:
+            shutil.rmtree(stale)
     for lesson in lessons:
         folder = out / "source" / lesson_id(lesson)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         shutil.copy2(lesson, folder / lesson.name)
-    nbgrader(out, "generate_assignment", "*", "--force")
+    nbgrader(out, "generate_assignment", LESSONS, "--force")
     return check_release(out)
 
 
@@ -265,12 +284,14 @@ def grade(submissions: Path, out: Path, *, jobs: int = 2, quick: bool = False, a
     submission is executed as always. ``feedback=False`` skips the per-student HTML (a check that reads only the
     scores)."""
     lessons = collect(submissions, out)
+    executed_lessons = sorted(lesson for lesson, students in lessons.items() if set(students) - {as_run})
+    if min(jobs, len(executed_lessons)) > 1:
+        _add_students(out, sorted({s for lesson in executed_lessons for s in lessons[lesson]} - {as_run}))
     if any(as_run in students for students in lessons.values()):
-        nbgrader(out, "autograde", "*", "--force", "--student", as_run, "--Execute.enabled=False",
+        nbgrader(out, "autograde", LESSONS, "--force", "--student", as_run, "--Execute.enabled=False",
                  "--ClearOutput.enabled=False", quick=quick)  # nothing runs: one process for every lesson
     executed = (f"--CourseDirectory.student_id_exclude={as_run}",) if as_run is not None else ()
-    _per_lesson(out, "autograde", sorted(lesson for lesson, students in lessons.items() if set(students) - {as_run}),
-                jobs, quick, executed)
+    _per_lesson(out, "autograde", executed_lessons, jobs, quick, executed)
     nbgrader(out, "export", "--to", "grades.csv")
     if feedback:
         nbgrader(out, "generate_feedback", "*", "--force")  # one process for every graded notebook
