@@ -39,7 +39,7 @@ COURSE_ID = "alpaca-lessons"
 STUB = "raise NotImplementedError('write your solution here')"
 INSTALL_HINT = "install the instructor extra: pip install -e '.[instructor]'"
 # Each parallel lesson's kernel gets its share of the cores (unless set): on 2 cores, two kernels of 2 torch
-# threads each spin-wait on each other; lesson 07 under load took 123 s so and 35 s with one thread each.
+# threads each spin-wait on each other; lesson 07 under load took 123 s that way and 35 s with one thread each.
 THREADS_ENV = "OMP_NUM_THREADS"
 CELL_TIMEOUT_S = 900  # nbgrader's default is 30 s a cell; a lesson's training demonstration takes minutes
 LESSON_FILE = re.compile(r"^(\d\d[a-z]?)_[^/]*\.ipynb$")  # 06a_..., a lesson in parts
@@ -200,12 +200,11 @@ def nbgrader(out: Path, *args: str, quick: bool = False, jobs: int = 1) -> None:
         raise KitError(f"nbgrader {' '.join(args)} failed (exit {done.returncode}): {cause.strip()}")
 
 
-def _per_lesson(out: Path, command: str, lessons: list[str], jobs: int, quick: bool = False,
-                options: tuple[str, ...] = ()) -> None:
-    """``nbgrader COMMAND LESSON --force OPTIONS`` for each lesson, ``jobs`` processes at a time (one gradebook,
+def _autograde(out: Path, lessons: list[str], jobs: int, quick: bool, options: tuple[str, ...]) -> None:
+    """``nbgrader autograde LESSON --force OPTIONS`` for each lesson, ``jobs`` processes at a time (one gradebook,
     which must exist: SQLite serialises their few writes, but two processes creating it at once fail)."""
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(lambda lesson: nbgrader(out, command, lesson, "--force", *options, quick=quick, jobs=jobs),
+        list(pool.map(lambda lesson: nbgrader(out, "autograde", lesson, "--force", *options, quick=quick, jobs=jobs),
                       lessons))
 
 
@@ -290,8 +289,8 @@ def grade(submissions: Path, out: Path, *, jobs: int = 2, quick: bool = False, a
     if any(as_run in students for students in lessons.values()):
         nbgrader(out, "autograde", LESSONS, "--force", "--student", as_run, "--Execute.enabled=False",
                  "--ClearOutput.enabled=False", quick=quick)  # nothing runs: one process for every lesson
-    executed = (f"--CourseDirectory.student_id_exclude={as_run}",) if as_run is not None else ()
-    _per_lesson(out, "autograde", executed_lessons, jobs, quick, executed)
+    not_as_run = (f"--CourseDirectory.student_id_exclude={as_run}",) if as_run is not None else ()
+    _autograde(out, executed_lessons, jobs, quick, not_as_run)
     nbgrader(out, "export", "--to", "grades.csv")
     if feedback:
         nbgrader(out, "generate_feedback", "*", "--force")  # one process for every graded notebook
